@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/chatpulse/chatpulse/decode"
+	"github.com/chatpulse/chatpulse/gen"
+	"github.com/chatpulse/chatpulse/join"
+	"github.com/chatpulse/chatpulse/processor"
+	"github.com/chatpulse/chatpulse/sink"
+	"github.com/chatpulse/chatpulse/testenv"
+)
+
+const demoTopic = "chat.causalfoundry"
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	messages := fs.Int("messages", 2000, "distinct messages to generate")
+	workers := fs.Int("workers", 2, "consumer-group members to run")
+	verbose := fs.Bool("v", false, "log the workers at info level")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *messages < 1 || *workers < 1 {
+		return errors.New("demo: -messages and -workers must be positive")
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := newLogger(logConfig{Level: level, Format: "text"}, stderr)
+	say := func(format string, a ...any) { fmt.Fprintf(stdout, "==> "+format+"\n", a...) }
+
+	say("starting Kafka (in-process broker)")
+	kafka, err := testenv.StartKafka()
+	if err != nil {
+		return err
+	}
+	defer kafka.Close()
+	say("starting ClickHouse (local clickhouse-server)")
+	ch, err := testenv.StartClickHouse(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+
+	gcfg := gen.DefaultConfig()
+	gcfg.Messages = *messages
+	data, err := gen.CausalFoundry(gcfg)
+	if err != nil {
+		return err
+	}
+	brokers := kafka.Brokers()
+	if err := processor.CreateTopic(ctx, brokers, demoTopic, 12); err != nil {
+		return err
+	}
+	recs := make([]processor.RawRecord, len(data.Records))
+	for i, r := range data.Records {
+		recs[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
+	}
+	if err := processor.Produce(ctx, brokers, demoTopic, recs); err != nil {
+		return err
+	}
+	say("produced %d raw Causal Foundry records to %s (12 partitions, random keys): %d messages, %d receipts, %d reactions, %d duplicates, %d bad",
+		len(recs), demoTopic, data.Stats.Messages, data.Stats.Receipts, data.Stats.Reactions, data.Stats.Duplicates, data.Poison)
+
+	cfg := config{Log: logConfig{Level: level, Format: "text"}, Join: join.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
+	cfg.Processor.Brokers = brokers
+	cfg.Processor.InputTopics = processor.TopicFormats{demoTopic: decode.FormatCausalFoundry}
+	cfg.Processor.Group = "chatpulse-demo"
+	cfg.Processor.CommitInterval = 200 * time.Millisecond
+	cfg.Sink.Addr = ch.Addr()
+	cfg.Sink.FlushInterval = 200 * time.Millisecond
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		procs []*processor.Processor
+		errs  = make(chan error, *workers)
+	)
+	started := time.Now()
+	say("running %d chatpulse workers in consumer group %s", *workers, cfg.Processor.Group)
+	for range *workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- runWorker(runCtx, cfg, log, func(p *processor.Processor) {
+				mu.Lock()
+				procs = append(procs, p)
+				mu.Unlock()
+			})
+		}()
+	}
+	if err := waitCaughtUp(runCtx, cfg.Processor, len(recs), func() uint64 {
+		mu.Lock()
+		defer mu.Unlock()
+		var n uint64
+		for _, p := range procs {
+			n += p.Stats().Records.Load()
+		}
+		return n
+	}, errs); err != nil {
+		return err
+	}
+	say("all records processed and committed in %s", time.Since(started).Round(time.Millisecond))
+
+	client, err := sink.Open(ctx, cfg.Sink, log)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	report, err := client.Report(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	if _, err := report.WriteTo(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	mu.Lock()
+	printPipeline(stdout, procs)
+	mu.Unlock()
+	if err := checkExpected(ctx, client, data.Expected, stdout); err != nil {
+		return err
+	}
+
+	stop()
+	wg.Wait()
+	return nil
+}
+
+// waitCaughtUp waits until every produced record is consumed and the group has no lag left,
+// which means every row is in ClickHouse.
+func waitCaughtUp(ctx context.Context, cfg processor.Config, produced int, consumed func() uint64, errs <-chan error) error {
+	deadline := time.After(5 * time.Minute)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-errs:
+			return fmt.Errorf("worker stopped early: %w", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline:
+			return fmt.Errorf("demo: not caught up after 5 minutes (%d of %d records consumed)", consumed(), produced)
+		case <-tick.C:
+		}
+		if consumed() < uint64(produced) {
+			continue
+		}
+		if lag, err := processor.Lag(ctx, cfg); err == nil && lag == 0 {
+			return nil
+		}
+	}
+}
+
+func printPipeline(w io.Writer, procs []*processor.Processor) {
+	var records, events, dead, joined, held, expired, neg uint64
+	reasons := map[string]uint64{}
+	for _, p := range procs {
+		s := p.Stats()
+		records += s.Records.Load()
+		events += s.Events.Load()
+		dead += s.DeadLettered.Load()
+		joined += s.Joined.Load()
+		held += s.Held.Load()
+		expired += s.Expired.Load()
+		neg += s.NegativeLatency.Load()
+		for r, n := range s.DeadLetteredBy() {
+			reasons[r] += n
+		}
+	}
+	fmt.Fprintln(w, "Pipeline")
+	fmt.Fprintf(w, "  raw records consumed      %d\n", records)
+	fmt.Fprintf(w, "  canonical events          %d\n", events)
+	fmt.Fprintf(w, "  dead-lettered             %d", dead)
+	keys := make([]string, 0, len(reasons))
+	for r := range reasons {
+		keys = append(keys, r)
+	}
+	slices.Sort(keys)
+	for _, r := range keys {
+		fmt.Fprintf(w, "  %s=%d", r, reasons[r])
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  joined to their message   %d (%d arrived before it)\n", joined, held)
+	fmt.Fprintf(w, "  expired unjoined          %d\n", expired)
+	fmt.Fprintf(w, "  negative latencies -> 0   %d\n", neg)
+}
+
+// checkExpected compares the contract views with the rows the generator says they must hold.
+func checkExpected(ctx context.Context, c *sink.Client, want gen.Expected, w io.Writer) error {
+	for _, v := range []struct {
+		view string
+		want []string
+	}{
+		{"message_facts", want.MessageFactsLines()},
+		{"message_receipts", want.MessageReceiptsLines()},
+	} {
+		got, err := c.Snapshot(ctx, v.view)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(got, v.want) {
+			return fmt.Errorf("demo: %s has %d rows that differ from the %d expected", v.view, len(got), len(v.want))
+		}
+		fmt.Fprintf(w, "  %-17s         %d rows, equal to the generator's expected rows\n", v.view, len(got))
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+// Command chatpulse turns raw chat events in Kafka into engagement metrics in ClickHouse.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: chatpulse <command> [flags]
+
+commands:
+  run       consume the input topics and write metrics to ClickHouse (applies migrations first)
+  migrate   create or update the ClickHouse schema and exit
+  produce   write a JSONL file of raw events to a topic
+  demo      start a local broker and ClickHouse, stream sample traffic, print the report
+
+Configuration comes from CHATPULSE_* environment variables; see README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, errUsage) {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chatpulse:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, stdout, stderr)
+	case "produce":
+		return cmdProduce(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return errUsage
+}

@@ -1,0 +1,212 @@
+package join
+
+import (
+	"github.com/chatpulse/chatpulse/event"
+	"github.com/chatpulse/chatpulse/route"
+	"github.com/chatpulse/chatpulse/rows"
+)
+
+// sweepsPerTTL is how often, per TTL of event time, expired entries are looked for: a sweep
+// walks all state, so sweeping rarely keeps it cheap, and an entry outlives its TTL by at most
+// TTL/sweepsPerTTL.
+const sweepsPerTTL = 16
+
+// State is the join state of one partition. It is a pure function of the events applied to it
+// in order, so replaying a partition's log rebuilds it exactly. Not safe for concurrent use:
+// one goroutine owns it.
+type State struct {
+	ttlMs int64
+	// sent holds the send time of every message seen within the TTL. It is the only per-message
+	// state: message rows are written when the message arrives, so nothing else is kept.
+	sent map[route.Key]int64
+	// early holds receipts, replies and reactions that arrived before their message.
+	early      map[route.Key][]early
+	earlyCount int
+	watermark  int64 // the highest event time applied so far
+	nextSweep  int64
+	stats      Stats
+}
+
+// early is a receipt, reply or reaction waiting for its message. The message's source, tenant
+// and id are not kept: the message brings them when it arrives.
+type early struct {
+	kind    route.Kind
+	status  event.ReceiptStatus
+	present bool
+	atMs    int64
+	id      string // receipt member, reply message id or reaction actor
+	emoji   string
+}
+
+// Stats counts what the state did since it was created.
+type Stats struct {
+	Messages        uint64 // messages first seen
+	Duplicates      uint64 // messages already seen
+	Joined          uint64 // receipts, replies and reactions joined to their message
+	Held            uint64 // of those, how many waited for their message first
+	Expired         uint64 // waited the whole TTL and were dropped unjoined
+	Forgotten       uint64 // messages dropped from state after their TTL
+	NegativeLatency uint64 // latencies below zero (clock skew), stored as 0
+}
+
+// New returns empty state.
+func New(cfg Config) *State {
+	return &State{
+		ttlMs: cfg.TTL.Milliseconds(),
+		sent:  make(map[route.Key]int64),
+		early: make(map[route.Key][]early),
+	}
+}
+
+// Apply applies ev, sent to this partition as kind, and appends the rows it yields to out.
+func (s *State) Apply(kind route.Kind, ev *event.Event, out *rows.Set) {
+	switch kind {
+	case route.KindMessage:
+		s.message(ev, out)
+	case route.KindReply:
+		m := &ev.Message
+		s.join(route.MessageKey(ev.Source, ev.Tenant, m.Parent), ev, early{kind: kind, atMs: ev.AtMs, id: string(m.ID)}, string(m.Parent), out)
+	case route.KindReceipt:
+		r := &ev.Receipt
+		s.join(route.MessageKey(ev.Source, ev.Tenant, r.Msg), ev, early{kind: kind, status: r.Status, atMs: ev.AtMs, id: string(r.Member)}, string(r.Msg), out)
+	case route.KindReaction:
+		r := &ev.Reaction
+		s.join(route.MessageKey(ev.Source, ev.Tenant, r.Target), ev, early{kind: kind, present: r.Present, atMs: ev.AtMs, id: string(r.Actor.ID), emoji: r.Emoji}, string(r.Target), out)
+	}
+	s.advance(ev.AtMs)
+}
+
+func (s *State) message(ev *event.Event, out *rows.Set) {
+	m := &ev.Message
+	key := route.MessageKey(ev.Source, ev.Tenant, m.ID)
+	if _, seen := s.sent[key]; seen {
+		s.stats.Duplicates++
+		return
+	}
+	s.sent[key] = ev.AtMs
+	s.stats.Messages++
+	source, tenant := ev.Source.String(), string(ev.Tenant)
+	out.Messages = append(out.Messages, rows.Message{
+		Source:         source,
+		Tenant:         tenant,
+		Platform:       ev.Platform,
+		MsgID:          string(m.ID),
+		ConversationID: string(m.ConversationID),
+		SenderType:     m.Sender.Role.String(),
+		SenderID:       string(m.Sender.ID),
+		RecipientType:  m.Recipient.Type.String(),
+		RecipientID:    m.Recipient.ID,
+		ParentMsgID:    string(m.Parent),
+		ContentType:    m.ContentType,
+		SentAtMs:       ev.AtMs,
+	})
+	waiting := s.early[key]
+	if len(waiting) == 0 {
+		return
+	}
+	for i := range waiting {
+		s.emit(&waiting[i], source, tenant, string(m.ID), ev.AtMs, out)
+	}
+	s.stats.Held += uint64(len(waiting))
+	s.earlyCount -= len(waiting)
+	delete(s.early, key)
+}
+
+// join emits e's row when its message is known and holds e otherwise.
+func (s *State) join(key route.Key, ev *event.Event, e early, msgID string, out *rows.Set) {
+	sentAt, ok := s.sent[key]
+	if !ok {
+		s.early[key] = append(s.early[key], e)
+		s.earlyCount++
+		return
+	}
+	s.emit(&e, ev.Source.String(), string(ev.Tenant), msgID, sentAt, out)
+}
+
+func (s *State) emit(e *early, source, tenant, msgID string, sentAt int64, out *rows.Set) {
+	s.stats.Joined++
+	switch e.kind {
+	case route.KindReceipt:
+		out.Receipts = append(out.Receipts, rows.Receipt{
+			Source: source, Tenant: tenant, MsgID: msgID, MemberID: e.id,
+			Status: e.status.String(), AtMs: e.atMs, LatencyMs: s.latency(e.atMs, sentAt),
+		})
+	case route.KindReply:
+		out.Replies = append(out.Replies, rows.Reply{
+			Source: source, Tenant: tenant, ParentMsgID: msgID, ReplyMsgID: e.id,
+			ReplyAtMs: e.atMs, LatencyMs: s.latency(e.atMs, sentAt),
+		})
+	case route.KindReaction:
+		out.Reactions = append(out.Reactions, rows.Reaction{
+			Source: source, Tenant: tenant, TargetMsgID: msgID, ActorID: e.id,
+			Emoji: e.emoji, AtMs: e.atMs, Present: e.present,
+		})
+	}
+}
+
+func (s *State) latency(at, sentAt int64) int64 {
+	if at < sentAt {
+		s.stats.NegativeLatency++
+		return 0
+	}
+	return at - sentAt
+}
+
+// advance moves the watermark and, every TTL/sweepsPerTTL of event time, drops what expired.
+func (s *State) advance(at int64) {
+	if at <= s.watermark {
+		return
+	}
+	s.watermark = at
+	if s.nextSweep == 0 {
+		s.nextSweep = at + s.ttlMs/sweepsPerTTL
+		return
+	}
+	if at < s.nextSweep {
+		return
+	}
+	s.nextSweep = at + s.ttlMs/sweepsPerTTL
+	s.sweep(at - s.ttlMs)
+}
+
+// sweep drops messages sent and early arrivals made before cutoff.
+func (s *State) sweep(cutoff int64) {
+	for key, sentAt := range s.sent {
+		if sentAt < cutoff {
+			delete(s.sent, key)
+			s.stats.Forgotten++
+		}
+	}
+	for key, waiting := range s.early {
+		kept := waiting[:0]
+		for _, e := range waiting {
+			if e.atMs >= cutoff {
+				kept = append(kept, e)
+			}
+		}
+		expired := len(waiting) - len(kept)
+		if expired == 0 {
+			continue
+		}
+		s.stats.Expired += uint64(expired)
+		s.earlyCount -= expired
+		if len(kept) == 0 {
+			delete(s.early, key)
+		} else {
+			clear(waiting[len(kept):])
+			s.early[key] = kept
+		}
+	}
+}
+
+// Stats returns the counters of what the state did.
+func (s *State) Stats() Stats { return s.stats }
+
+// Messages is the number of messages held in state.
+func (s *State) Messages() int { return len(s.sent) }
+
+// Early is the number of receipts, replies and reactions waiting for their message.
+func (s *State) Early() int { return s.earlyCount }
+
+// Watermark is the highest event time applied, in epoch milliseconds.
+func (s *State) Watermark() int64 { return s.watermark }

@@ -1,0 +1,138 @@
+package processor
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/chatpulse/chatpulse/decode"
+)
+
+// Config is how the processor reaches Kafka and what it reads.
+type Config struct {
+	Brokers     []string     `envconfig:"KAFKA_BROKERS" default:"127.0.0.1:9092"`
+	InputTopics TopicFormats `envconfig:"INPUT_TOPICS" default:"chat.events=auto"`
+	Group       string       `envconfig:"GROUP" default:"chatpulse"`
+	// Partitions is the partition count of the internal topics; it fixes which partition owns
+	// which key, so it cannot change once the topics exist.
+	Partitions        int32         `envconfig:"PARTITIONS" default:"12"`
+	ReplicationFactor int16         `envconfig:"REPLICATION_FACTOR" default:"-1"`
+	DLQTopic          string        `envconfig:"DLQ_TOPIC" default:"chatpulse.dlq"`
+	SessionTimeout    time.Duration `envconfig:"KAFKA_SESSION_TIMEOUT" default:"45s"`
+	CommitInterval    time.Duration `envconfig:"COMMIT_INTERVAL" default:"2s"`
+}
+
+// DefaultConfig returns the configuration the default tags describe.
+func DefaultConfig() Config {
+	return Config{
+		Brokers:           []string{"127.0.0.1:9092"},
+		InputTopics:       TopicFormats{"chat.events": decode.FormatAuto},
+		Group:             "chatpulse",
+		Partitions:        12,
+		ReplicationFactor: -1,
+		DLQTopic:          "chatpulse.dlq",
+		SessionTimeout:    45 * time.Second,
+		CommitInterval:    2 * time.Second,
+	}
+}
+
+// RepartitionTopic is the internal topic that carries routed events, named after the group so
+// that two deployments never share one.
+func (c Config) RepartitionTopic() string { return c.Group + ".repartition" }
+
+var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
+
+// Validate reports the first setting the processor cannot work with, naming its variable.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("CHATPULSE_KAFKA_BROKERS: at least one broker is required"))
+	}
+	for _, b := range c.Brokers {
+		if i := strings.LastIndexByte(b, ':'); i <= 0 || i == len(b)-1 {
+			errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_BROKERS: %q is not host:port", b))
+		}
+	}
+	if len(c.InputTopics) == 0 {
+		errs = append(errs, errors.New("CHATPULSE_INPUT_TOPICS: at least one topic=format is required"))
+	}
+	if !topicName.MatchString(c.Group) {
+		errs = append(errs, fmt.Errorf("CHATPULSE_GROUP: %q is not a valid group name (letters, digits, . _ -)", c.Group))
+	}
+	if c.Partitions < 1 || c.Partitions > 10000 {
+		errs = append(errs, fmt.Errorf("CHATPULSE_PARTITIONS: must be between 1 and 10000, got %d", c.Partitions))
+	}
+	if c.ReplicationFactor == 0 || c.ReplicationFactor < -1 {
+		errs = append(errs, fmt.Errorf("CHATPULSE_REPLICATION_FACTOR: must be -1 (broker default) or positive, got %d", c.ReplicationFactor))
+	}
+	if !topicName.MatchString(c.DLQTopic) {
+		errs = append(errs, fmt.Errorf("CHATPULSE_DLQ_TOPIC: %q is not a valid topic name", c.DLQTopic))
+	}
+	for t := range c.InputTopics {
+		if t == c.DLQTopic || t == c.RepartitionTopic() {
+			errs = append(errs, fmt.Errorf("CHATPULSE_INPUT_TOPICS: %q is an internal topic of chatpulse", t))
+		}
+	}
+	if c.SessionTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_SESSION_TIMEOUT: must be at least 1s, got %s", c.SessionTimeout))
+	}
+	if c.CommitInterval <= 0 {
+		errs = append(errs, fmt.Errorf("CHATPULSE_COMMIT_INTERVAL: must be positive, got %s", c.CommitInterval))
+	}
+	return errors.Join(errs...)
+}
+
+// TopicFormats maps each input topic to the format of its records.
+type TopicFormats map[string]decode.Format
+
+// Decode parses "topic=format,topic=format"; it lets envconfig read the variable.
+func (tf *TopicFormats) Decode(value string) error {
+	m := TopicFormats{}
+	for _, part := range strings.Split(value, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		topic, name, ok := strings.Cut(part, "=")
+		topic, name = strings.TrimSpace(topic), strings.TrimSpace(name)
+		if !ok || topic == "" {
+			return fmt.Errorf("%q is not topic=format", part)
+		}
+		if !topicName.MatchString(topic) {
+			return fmt.Errorf("%q is not a valid topic name", topic)
+		}
+		f, err := decode.ParseFormat(name)
+		if err != nil {
+			return fmt.Errorf("topic %s: %w", topic, err)
+		}
+		if _, dup := m[topic]; dup {
+			return fmt.Errorf("topic %s is listed twice", topic)
+		}
+		m[topic] = f
+	}
+	*tf = m
+	return nil
+}
+
+// String renders the mapping in the form Decode reads, topics sorted.
+func (tf TopicFormats) String() string {
+	parts := make([]string, 0, len(tf))
+	for t, f := range tf {
+		parts = append(parts, t+"="+f.String())
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// Topics returns the input topics, sorted.
+func (tf TopicFormats) Topics() []string {
+	ts := make([]string, 0, len(tf))
+	for t := range tf {
+		ts = append(ts, t)
+	}
+	sort.Strings(ts)
+	return ts
+}

@@ -1,0 +1,213 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/chatpulse/chatpulse/join"
+	"github.com/chatpulse/chatpulse/rows"
+)
+
+// RowWriter takes the rows of a partition's batch and calls ack once they are durable.
+type RowWriter interface {
+	Submit(ctx context.Context, set *rows.Set, ack func()) error
+	// Flush returns once everything submitted before the call is durable.
+	Flush(ctx context.Context) error
+}
+
+// Processor is one worker of the consumer group.
+type Processor struct {
+	cfg    Config
+	join   join.Config
+	sink   RowWriter
+	log    *slog.Logger
+	extra  []kgo.Opt
+	stats  *Stats
+	client *kgo.Client
+
+	mu      sync.Mutex
+	workers map[tp]*worker // the partitions this member owns now
+}
+
+type tp struct {
+	topic     string
+	partition int32
+}
+
+// New returns a processor; extra client options (TLS, SASL, test hooks) are appended to its own.
+func New(cfg Config, joinCfg join.Config, sink RowWriter, log *slog.Logger, extra ...kgo.Opt) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := joinCfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Processor{
+		cfg: cfg, join: joinCfg, sink: sink, log: log, extra: extra,
+		stats:   newStats(),
+		workers: make(map[tp]*worker),
+	}, nil
+}
+
+// Stats returns the processor's live counters.
+func (p *Processor) Stats() *Stats { return p.stats }
+
+// Run consumes until ctx ends, then hands its partitions back: workers stop, rows already
+// submitted are flushed and their offsets committed, and the member leaves the group.
+func (p *Processor) Run(ctx context.Context) error {
+	if err := EnsureTopics(ctx, p.cfg, p.log, p.extra...); err != nil {
+		return err
+	}
+	topics := append(p.cfg.InputTopics.Topics(), p.cfg.RepartitionTopic())
+	opts := append([]kgo.Opt{
+		kgo.SeedBrokers(p.cfg.Brokers...),
+		kgo.ConsumerGroup(p.cfg.Group),
+		kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.SessionTimeout(p.cfg.SessionTimeout),
+		kgo.AutoCommitMarks(),
+		kgo.AutoCommitInterval(p.cfg.CommitInterval),
+		kgo.OnPartitionsAssigned(p.assigned),
+		kgo.OnPartitionsRevoked(p.revoked),
+		kgo.OnPartitionsLost(p.lost),
+		kgo.AdjustFetchOffsetsFn(p.adjustOffsets),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerLinger(0),
+		kgo.WithLogger(kgoLogger{p.log}),
+	}, p.extra...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("kafka client: %w", err)
+	}
+	p.client = cl
+	p.log.Info("consuming", "group", p.cfg.Group, "input", p.cfg.InputTopics.String(),
+		"repartition", p.cfg.RepartitionTopic(), "partitions", p.cfg.Partitions)
+
+	err = p.poll(ctx)
+	// Close leaves the group, which runs the revoke callback: workers stop, the sink flushes,
+	// and marked offsets are committed before the partitions go to another member.
+	cl.Close()
+	p.log.Info("left the group", "group", p.cfg.Group)
+	return err
+}
+
+func (p *Processor) poll(ctx context.Context) error {
+	for {
+		fetches := p.client.PollRecords(ctx, 10_000)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return nil
+		}
+		for _, fe := range fetches.Errors() {
+			if errors.Is(fe.Err, context.Canceled) {
+				continue
+			}
+			p.log.Warn("fetch", "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
+		}
+		fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+			if len(ftp.Records) == 0 {
+				return
+			}
+			p.mu.Lock()
+			w := p.workers[tp{ftp.Topic, ftp.Partition}]
+			p.mu.Unlock()
+			if w == nil {
+				return // revoked after this fetch; the next owner reads these records again
+			}
+			// A full queue blocks polling: fetching pauses and memory stays bounded until the
+			// partition's worker catches up.
+			select {
+			case w.recs <- ftp.Records:
+			case <-w.ctx.Done():
+			}
+		})
+	}
+}
+
+func (p *Processor) assigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for topic, parts := range assigned {
+		for _, part := range parts {
+			w := p.newWorker(ctx, cl, topic, part)
+			p.workers[tp{topic, part}] = w
+			go w.run()
+		}
+	}
+	p.log.Info("partitions assigned", "partitions", fmtPartitions(assigned))
+}
+
+// revoked stops the workers of the revoked partitions, waits for the sink to make their
+// submitted rows durable, and commits, so that the next owner starts where this one stopped.
+func (p *Processor) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	p.stopWorkers(revoked)
+	if err := p.sink.Flush(ctx); err != nil {
+		p.log.Warn("flush before revoke", "err", err)
+	}
+	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+		p.log.Warn("commit before revoke", "err", err)
+	}
+	p.log.Info("partitions revoked", "partitions", fmtPartitions(revoked))
+}
+
+// lost stops the workers without committing: another member may own the partitions already.
+func (p *Processor) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	p.stopWorkers(lost)
+	p.log.Warn("partitions lost", "partitions", fmtPartitions(lost))
+}
+
+func (p *Processor) stopWorkers(parts map[string][]int32) {
+	var stopping []*worker
+	p.mu.Lock()
+	for topic, ps := range parts {
+		for _, part := range ps {
+			key := tp{topic, part}
+			if w := p.workers[key]; w != nil {
+				w.cancel()
+				stopping = append(stopping, w)
+				delete(p.workers, key)
+			}
+		}
+	}
+	p.mu.Unlock()
+	for _, w := range stopping {
+		<-w.done
+	}
+}
+
+// adjustOffsets starts every repartition partition from the beginning of its log: its state is
+// rebuilt by replaying the records below the committed offset without writing their rows again.
+func (p *Processor) adjustOffsets(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	parts, ok := offsets[p.cfg.RepartitionTopic()]
+	if !ok {
+		return offsets, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for part, o := range parts {
+		horizon := o.EpochOffset().Offset
+		if horizon < 0 {
+			horizon = 0 // nothing committed yet
+		}
+		if w := p.workers[tp{p.cfg.RepartitionTopic(), part}]; w != nil {
+			w.horizon.Store(horizon)
+		}
+		parts[part] = kgo.NewOffset().AtStart()
+	}
+	return offsets, nil
+}
+
+func fmtPartitions(m map[string][]int32) string {
+	s := ""
+	for t, ps := range m {
+		if s != "" {
+			s += " "
+		}
+		s += fmt.Sprintf("%s%v", t, ps)
+	}
+	return s
+}

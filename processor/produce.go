@@ -1,0 +1,82 @@
+package processor
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// RawRecord is a raw record to write to an input topic.
+type RawRecord struct {
+	Key, Value  []byte
+	TimestampMs int64 // 0 lets the broker client stamp the current time
+}
+
+// Produce writes records to topic, spread over its partitions by key, and waits until every
+// one is acknowledged.
+func Produce(ctx context.Context, brokers []string, topic string, recs []RawRecord, extra ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{
+		kgo.SeedBrokers(brokers...),
+		kgo.DefaultProduceTopic(topic),
+		kgo.ProducerBatchMaxBytes(16 << 20),
+	}, extra...)...)
+	if err != nil {
+		return fmt.Errorf("kafka client: %w", err)
+	}
+	defer cl.Close()
+	const chunk = 5000
+	out := make([]*kgo.Record, 0, chunk)
+	for start := 0; start < len(recs); start += chunk {
+		out = out[:0]
+		for _, r := range recs[start:min(start+chunk, len(recs))] {
+			rec := &kgo.Record{Key: r.Key, Value: r.Value}
+			if r.TimestampMs > 0 {
+				rec.Timestamp = time.UnixMilli(r.TimestampMs)
+			}
+			out = append(out, rec)
+		}
+		if err := cl.ProduceSync(ctx, out...).FirstErr(); err != nil {
+			return fmt.Errorf("produce to %s: %w", topic, err)
+		}
+	}
+	return nil
+}
+
+// ProduceLines writes every non-empty line of r to topic as one record without a key.
+func ProduceLines(ctx context.Context, brokers []string, topic string, r io.Reader, extra ...kgo.Opt) (int, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	var recs []RawRecord
+	for sc.Scan() {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		recs = append(recs, RawRecord{Value: append([]byte(nil), sc.Bytes()...)})
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("read lines: %w", err)
+	}
+	return len(recs), Produce(ctx, brokers, topic, recs, extra...)
+}
+
+// CreateTopic creates an input topic with the given partition count if it does not exist.
+func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int32, extra ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, extra...)...)
+	if err != nil {
+		return fmt.Errorf("kafka client: %w", err)
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, -1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !isTopicExists(err) {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return nil
+}

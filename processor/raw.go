@@ -1,0 +1,142 @@
+package processor
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/chatpulse/chatpulse/decode"
+	"github.com/chatpulse/chatpulse/event"
+	"github.com/chatpulse/chatpulse/route"
+)
+
+// FormatHeader, when present on a raw record, names its format and overrides the topic's.
+const FormatHeader = "chatpulse-format"
+
+// rawTask decodes a raw partition's records, routes every event to the repartition partition
+// that owns its key, and dead-letters what cannot be decoded. The raw offset is committed only
+// after everything a batch produced is acknowledged, so a crash repeats work but loses none.
+type rawTask struct {
+	w       *worker
+	format  decode.Format
+	events  []event.Event
+	targets []route.Target
+	records []kgo.Record
+	arena   []byte // backing bytes of the produced records' keys and values
+	logs    limiter
+}
+
+func newRawTask(w *worker, f decode.Format) *rawTask { return &rawTask{w: w, format: f} }
+
+func (t *rawTask) process(recs []*kgo.Record) {
+	t.records, t.arena = t.records[:0], t.arena[:0]
+	var events, dead int
+	for _, rec := range recs {
+		n, ok := t.route(rec)
+		events += n
+		if !ok {
+			dead++
+		}
+	}
+	out := make([]*kgo.Record, len(t.records))
+	for i := range t.records {
+		out[i] = &t.records[i]
+	}
+	produced := t.w.retry("produce routed events", func(ctx context.Context) error {
+		return t.w.cl.ProduceSync(ctx, out...).FirstErr()
+	})
+	if !produced {
+		return
+	}
+	t.w.mark(recs[len(recs)-1])
+	s := t.w.p.stats
+	s.Records.Add(uint64(len(recs)))
+	s.Events.Add(uint64(events))
+	s.Routed.Add(uint64(len(out) - dead))
+}
+
+// route decodes one raw record and queues its routed events, or its dead letter; it returns the
+// number of events and whether the record decoded.
+func (t *rawTask) route(rec *kgo.Record) (int, bool) {
+	format, err := t.recordFormat(rec)
+	if err == nil {
+		t.events, err = decode.Decode(format, decode.Record{Value: rec.Value, TimestampMs: rec.Timestamp.UnixMilli()}, t.events[:0])
+	}
+	if err != nil {
+		t.deadLetter(rec, format, err)
+		return 0, false
+	}
+	repartition := t.w.p.cfg.RepartitionTopic()
+	n := t.w.p.cfg.Partitions
+	for i := range t.events {
+		ev := &t.events[i]
+		t.targets = route.Targets(ev, t.targets[:0])
+		for _, tg := range t.targets {
+			start := len(t.arena)
+			t.arena = tg.Key.AppendBinary(t.arena)
+			mid := len(t.arena)
+			t.arena = route.Encode(t.arena, tg.Kind, ev)
+			t.records = append(t.records, kgo.Record{
+				Topic:     repartition,
+				Partition: tg.Key.Partition(n),
+				Key:       t.arena[start:mid:mid],
+				Value:     t.arena[mid:len(t.arena):len(t.arena)],
+				Timestamp: rec.Timestamp,
+			})
+		}
+	}
+	return len(t.events), true
+}
+
+func (t *rawTask) recordFormat(rec *kgo.Record) (decode.Format, error) {
+	for _, h := range rec.Headers {
+		if h.Key == FormatHeader {
+			f, err := decode.ParseFormat(string(h.Value))
+			if err != nil {
+				return t.format, &decode.Error{Reason: decode.ReasonUnknownFormat, Err: err}
+			}
+			return f, nil
+		}
+	}
+	return t.format, nil
+}
+
+// Dead-letter headers; the original record's headers come first, unchanged.
+const (
+	HeaderReason    = "chatpulse.reason"
+	HeaderError     = "chatpulse.error"
+	HeaderTopic     = "chatpulse.source.topic"
+	HeaderPartition = "chatpulse.source.partition"
+	HeaderOffset    = "chatpulse.source.offset"
+	HeaderFormat    = "chatpulse.format"
+)
+
+func (t *rawTask) deadLetter(rec *kgo.Record, format decode.Format, err error) {
+	reason := t.w.p.deadLetter(rec, err)
+	t.records = append(t.records, dlqRecord(t.w.p.cfg, rec, format.String(), reason, err))
+	t.logs.do(func(suppressed int) {
+		t.w.log.Warn("dead-lettered record", "offset", rec.Offset, "reason", reason, "err", err, "suppressed", suppressed)
+	})
+}
+
+func dlqRecord(cfg Config, rec *kgo.Record, format, reason string, err error) kgo.Record {
+	headers := make([]kgo.RecordHeader, 0, len(rec.Headers)+6)
+	headers = append(headers, rec.Headers...)
+	headers = append(headers,
+		kgo.RecordHeader{Key: HeaderReason, Value: []byte(reason)},
+		kgo.RecordHeader{Key: HeaderError, Value: []byte(err.Error())},
+		kgo.RecordHeader{Key: HeaderTopic, Value: []byte(rec.Topic)},
+		kgo.RecordHeader{Key: HeaderPartition, Value: strconv.AppendInt(nil, int64(rec.Partition), 10)},
+		kgo.RecordHeader{Key: HeaderOffset, Value: strconv.AppendInt(nil, rec.Offset, 10)},
+		kgo.RecordHeader{Key: HeaderFormat, Value: []byte(format)},
+	)
+	return kgo.Record{
+		Topic:     cfg.DLQTopic,
+		Partition: rec.Partition % cfg.Partitions,
+		Key:       rec.Key,
+		Value:     rec.Value,
+		Headers:   headers,
+		Timestamp: rec.Timestamp,
+	}
+}

@@ -1,0 +1,101 @@
+package processor
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/chatpulse/chatpulse/event"
+	"github.com/chatpulse/chatpulse/join"
+	"github.com/chatpulse/chatpulse/route"
+	"github.com/chatpulse/chatpulse/rows"
+)
+
+// stateTask applies a repartition partition's records to the partition's state and hands the
+// rows to the sink; the offset is committed when the sink reports the rows durable.
+type stateTask struct {
+	w         *worker
+	join      *join.State
+	ev        event.Event
+	out       rows.Set
+	discard   rows.Set
+	restoring bool
+	started   time.Time
+	replayed  uint64
+	published join.Stats
+}
+
+func newStateTask(w *worker) *stateTask {
+	w.horizon.Store(-1)
+	return &stateTask{w: w, join: join.New(w.p.join), restoring: true, started: time.Now()}
+}
+
+func (t *stateTask) process(recs []*kgo.Record) {
+	horizon := t.w.horizon.Load()
+	live := 0
+	for _, rec := range recs {
+		kind, err := route.Decode(rec.Value, &t.ev)
+		if err != nil {
+			t.deadLetter(rec, err)
+			continue
+		}
+		if rec.Offset < horizon {
+			t.join.Apply(kind, &t.ev, &t.discard)
+			t.discard.Reset()
+			t.replayed++
+			continue
+		}
+		t.join.Apply(kind, &t.ev, &t.out)
+		live++
+	}
+	last := recs[len(recs)-1]
+	if t.restoring && last.Offset+1 >= horizon {
+		t.restored()
+	}
+	if live == 0 {
+		return
+	}
+	submitted := t.w.retry("submit rows", func(ctx context.Context) error {
+		return t.w.p.sink.Submit(ctx, &t.out, func() { t.w.mark(last) })
+	})
+	t.out.Reset()
+	if !submitted {
+		return
+	}
+	t.w.p.stats.Applied.Add(uint64(live))
+	t.publish()
+}
+
+// restored ends the replay of records whose rows were written before this assignment; the
+// state counters start counting from here so that a replay is not counted twice.
+func (t *stateTask) restored() {
+	t.restoring = false
+	t.published = t.join.Stats()
+	t.w.p.stats.Replayed.Add(t.replayed)
+	t.w.log.Info("partition state restored", "replayed", t.replayed, "took", time.Since(t.started).Round(time.Millisecond),
+		"messages", t.join.Messages(), "early", t.join.Early())
+}
+
+func (t *stateTask) publish() {
+	now := t.join.Stats()
+	s, was := t.w.p.stats, t.published
+	s.Messages.Add(now.Messages - was.Messages)
+	s.Duplicates.Add(now.Duplicates - was.Duplicates)
+	s.Joined.Add(now.Joined - was.Joined)
+	s.Held.Add(now.Held - was.Held)
+	s.Expired.Add(now.Expired - was.Expired)
+	s.NegativeLatency.Add(now.NegativeLatency - was.NegativeLatency)
+	t.published = now
+}
+
+// deadLetter sends an undecodable repartition record to the dead-letter topic: a record this
+// release cannot read must not stall the partition.
+func (t *stateTask) deadLetter(rec *kgo.Record, err error) {
+	reason := t.w.p.deadLetter(rec, err)
+	dl := dlqRecord(t.w.p.cfg, rec, "internal", reason, err)
+	t.w.log.Error("dead-lettered repartition record", "offset", rec.Offset, "err", err)
+	t.w.retry("produce dead letter", func(ctx context.Context) error {
+		return t.w.cl.ProduceSync(ctx, &dl).FirstErr()
+	})
+}

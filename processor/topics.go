@@ -1,0 +1,56 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// EnsureTopics creates the repartition and dead-letter topics when they are missing and checks
+// that existing ones have the configured partition count, since ownership of every key depends
+// on it.
+func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, extra...)...)
+	if err != nil {
+		return fmt.Errorf("kafka client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	// The repartition log is replayed to rebuild state, so it must keep every record.
+	configs := map[string]*string{"retention.ms": ptr("-1")}
+	for _, topic := range []string{cfg.RepartitionTopic(), cfg.DLQTopic} {
+		resp, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.ReplicationFactor, configs, topic)
+		if err == nil {
+			err = resp.Err
+		}
+		if err == nil {
+			log.Info("created topic", "topic", topic, "partitions", cfg.Partitions)
+			continue
+		}
+		if !isTopicExists(err) {
+			return fmt.Errorf("create topic %s: %w", topic, err)
+		}
+		details, err := adm.ListTopics(ctx, topic)
+		if err != nil {
+			return fmt.Errorf("describe topic %s: %w", topic, err)
+		}
+		d := details[topic]
+		if d.Err != nil {
+			return fmt.Errorf("describe topic %s: %w", topic, d.Err)
+		}
+		if got := int32(len(d.Partitions)); got != cfg.Partitions {
+			return fmt.Errorf("CHATPULSE_PARTITIONS is %d but topic %s has %d partitions; the count cannot change once the topic exists",
+				cfg.Partitions, topic, got)
+		}
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func isTopicExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExists) }

@@ -1,0 +1,89 @@
+package processor
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// worker owns one assigned partition: it alone touches that partition's state, so the state
+// needs no locks. It runs from assignment until revocation or loss cancels its context.
+type worker struct {
+	p         *Processor
+	cl        *kgo.Client
+	topic     string
+	partition int32
+	log       *slog.Logger
+	recs      chan []*kgo.Record
+	ctx       context.Context
+	cancel    context.CancelFunc
+	done      chan struct{}
+	// horizon is the committed offset of a repartition partition when it was assigned: records
+	// below it were processed and their rows written before, so they only rebuild state.
+	horizon atomic.Int64
+	process func(recs []*kgo.Record)
+}
+
+// queuedBatches is how many fetched batches may wait for one partition's worker.
+const queuedBatches = 4
+
+func (p *Processor) newWorker(ctx context.Context, cl *kgo.Client, topic string, partition int32) *worker {
+	wctx, cancel := context.WithCancel(ctx)
+	w := &worker{
+		p: p, cl: cl, topic: topic, partition: partition,
+		log:  p.log.With("topic", topic, "partition", partition),
+		recs: make(chan []*kgo.Record, queuedBatches),
+		ctx:  wctx, cancel: cancel,
+		done: make(chan struct{}),
+	}
+	if topic == p.cfg.RepartitionTopic() {
+		w.process = newStateTask(w).process
+	} else {
+		w.process = newRawTask(w, p.cfg.InputTopics[topic]).process
+	}
+	return w
+}
+
+func (w *worker) run() {
+	defer close(w.done)
+	for {
+		select {
+		case <-w.ctx.Done():
+			return
+		case recs := <-w.recs:
+			w.process(recs)
+		}
+	}
+}
+
+// mark makes the offset after last committable; the next autocommit or revoke commits it.
+func (w *worker) mark(last *kgo.Record) {
+	w.cl.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{
+		w.topic: {w.partition: {Epoch: last.LeaderEpoch, Offset: last.Offset + 1}},
+	})
+}
+
+// retry runs op until it succeeds or the worker stops, backing off between attempts; it reports
+// whether op succeeded.
+func (w *worker) retry(what string, op func(context.Context) error) bool {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := op(w.ctx)
+		if err == nil {
+			return true
+		}
+		if w.ctx.Err() != nil {
+			return false
+		}
+		w.log.Warn(what+" failed, retrying", "attempt", attempt, "backoff", backoff, "err", err)
+		select {
+		case <-w.ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}

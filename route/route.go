@@ -1,0 +1,46 @@
+package route
+
+import "github.com/chatpulse/chatpulse/event"
+
+// Kind is the role an event plays at the partition it is sent to. One event can be sent to
+// several partitions: a reply is a message at its own partition and a reply at its parent's.
+type Kind uint8
+
+const (
+	KindMessage  Kind = iota + 1 // a message at the partition of its own id
+	KindReply                    // a reply at the partition of its parent
+	KindReceipt                  // a receipt at the partition of its message
+	KindReaction                 // a reaction at the partition of its target
+)
+
+var kindNames = [...]string{KindMessage: "message", KindReply: "reply", KindReceipt: "receipt", KindReaction: "reaction"}
+
+func (k Kind) String() string {
+	if k == 0 || int(k) >= len(kindNames) {
+		return "unknown"
+	}
+	return kindNames[k]
+}
+
+// Target is one destination of an event.
+type Target struct {
+	Kind Kind
+	Key  Key
+}
+
+// Targets appends the destinations of ev to dst. An event with no state to touch has none.
+func Targets(ev *event.Event, dst []Target) []Target {
+	switch ev.Kind {
+	case event.KindMessage:
+		m := &ev.Message
+		dst = append(dst, Target{KindMessage, MessageKey(ev.Source, ev.Tenant, m.ID)})
+		if m.Parent != "" {
+			dst = append(dst, Target{KindReply, MessageKey(ev.Source, ev.Tenant, m.Parent)})
+		}
+	case event.KindReceipt:
+		dst = append(dst, Target{KindReceipt, MessageKey(ev.Source, ev.Tenant, ev.Receipt.Msg)})
+	case event.KindReaction:
+		dst = append(dst, Target{KindReaction, MessageKey(ev.Source, ev.Tenant, ev.Reaction.Target)})
+	}
+	return dst
+}

@@ -1,0 +1,78 @@
+package rows
+
+// Message is the static description of one message, written once when its owner first sees it.
+type Message struct {
+	Source         string
+	Tenant         string
+	Platform       string
+	MsgID          string
+	ConversationID string
+	SenderType     string
+	SenderID       string
+	RecipientType  string
+	RecipientID    string
+	ParentMsgID    string
+	ContentType    string
+	SentAtMs       int64
+}
+
+// Receipt is one status report of a message joined to the message's send time.
+type Receipt struct {
+	Source    string
+	Tenant    string
+	MsgID     string
+	MemberID  string
+	Status    string
+	AtMs      int64
+	LatencyMs int64 // AtMs minus the message's send time, never below 0
+}
+
+// Reply links a reply to its parent message.
+type Reply struct {
+	Source      string
+	Tenant      string
+	ParentMsgID string
+	ReplyMsgID  string
+	ReplyAtMs   int64
+	LatencyMs   int64 // reply time minus the parent's send time, never below 0
+}
+
+// Reaction is an emoji of an actor on a message being added (Present) or taken away.
+type Reaction struct {
+	Source      string
+	Tenant      string
+	TargetMsgID string
+	ActorID     string
+	Emoji       string
+	AtMs        int64
+	Present     bool
+}
+
+// Set is the rows produced by processing some events, grouped by table.
+type Set struct {
+	Messages  []Message
+	Receipts  []Receipt
+	Replies   []Reply
+	Reactions []Reaction
+}
+
+// Len is the number of rows in the set.
+func (s *Set) Len() int {
+	return len(s.Messages) + len(s.Receipts) + len(s.Replies) + len(s.Reactions)
+}
+
+// Reset empties the set and keeps its capacity.
+func (s *Set) Reset() {
+	s.Messages = s.Messages[:0]
+	s.Receipts = s.Receipts[:0]
+	s.Replies = s.Replies[:0]
+	s.Reactions = s.Reactions[:0]
+}
+
+// Append adds every row of o to s.
+func (s *Set) Append(o *Set) {
+	s.Messages = append(s.Messages, o.Messages...)
+	s.Receipts = append(s.Receipts, o.Receipts...)
+	s.Replies = append(s.Replies, o.Replies...)
+	s.Reactions = append(s.Reactions, o.Reactions...)
+}
