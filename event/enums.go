@@ -9,9 +9,11 @@ const (
 	KindReaction
 	KindMembership
 	KindHandover
+	// KindReactionSet is a reaction event in snapshot form: all reactions on a message.
+	KindReactionSet
 )
 
-var kindNames = [...]string{KindMessage: "message", KindReceipt: "receipt", KindReaction: "reaction", KindMembership: "membership", KindHandover: "handover"}
+var kindNames = [...]string{KindMessage: "message", KindReceipt: "receipt", KindReaction: "reaction", KindMembership: "membership", KindHandover: "handover", KindReactionSet: "reaction_set"}
 
 func (k Kind) String() string { return name(kindNames[:], int(k)) }
 

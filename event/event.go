@@ -27,6 +27,7 @@ type Event struct {
 	Message    Message
 	Receipt    Receipt
 	Reaction   Reaction
+	Reactions  ReactionSet
 	Membership Membership
 	Handover   Handover
 }
@@ -55,6 +56,25 @@ type Reaction struct {
 	Emoji   string
 	Present bool
 }
+
+// ReactionSet is every reaction on a message as of the event time. Sources that report
+// reactions only as a snapshot of the current list send it; the join state turns successive
+// sets into adds and removes.
+type ReactionSet struct {
+	Target MsgID
+	Items  []ReactionItem
+}
+
+// ReactionItem is one reaction in a set. AtMs is when it was added, or 0 when the source does
+// not say (the set's time is used then).
+type ReactionItem struct {
+	Actor Actor
+	Emoji string
+	AtMs  int64
+}
+
+// MaxReactionItems bounds a reaction set; more is not a chat message's reactions.
+const MaxReactionItems = 1000
 
 // Membership is a change of a group or of one member of it.
 type Membership struct {
@@ -139,6 +159,28 @@ func (e *Event) Validate() error {
 			return err
 		}
 		return checkLen("emoji", e.Reaction.Emoji)
+	case KindReactionSet:
+		if err := required("reaction set target", string(e.Reactions.Target)); err != nil {
+			return err
+		}
+		if len(e.Reactions.Items) > MaxReactionItems {
+			return fmt.Errorf("%w: %d reactions in a set, more than %d", ErrInvalid, len(e.Reactions.Items), MaxReactionItems)
+		}
+		for _, it := range e.Reactions.Items {
+			if !it.Actor.Role.valid() {
+				return fmt.Errorf("%w: unknown reaction actor role %d", ErrInvalid, it.Actor.Role)
+			}
+			if err := required("reaction actor", string(it.Actor.ID)); err != nil {
+				return err
+			}
+			if err := required("emoji", it.Emoji); err != nil {
+				return err
+			}
+			if it.AtMs != 0 && (it.AtMs < MinAtMs || it.AtMs >= MaxAtMs) {
+				return fmt.Errorf("%w: reaction time %d ms outside [2000, 2100)", ErrInvalid, it.AtMs)
+			}
+		}
+		return nil
 	case KindMembership:
 		if !e.Membership.Action.valid() {
 			return fmt.Errorf("%w: unknown membership action %d", ErrInvalid, e.Membership.Action)

@@ -1,6 +1,8 @@
 package join
 
 import (
+	"strings"
+
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/route"
 	"github.com/chatpulse/chatpulse/rows"
@@ -22,9 +24,11 @@ type State struct {
 	// early holds receipts, replies and reactions that arrived before their message.
 	early      map[route.Key][]early
 	earlyCount int
-	watermark  int64 // the highest event time applied so far
-	nextSweep  int64
-	stats      Stats
+	// sets holds the latest reaction snapshot of messages whose source reports snapshots.
+	sets      map[route.Key]snapshot
+	watermark int64 // the highest event time applied so far
+	nextSweep int64
+	stats     Stats
 }
 
 // early is a receipt, reply or reaction waiting for its message. The message's source, tenant
@@ -47,6 +51,7 @@ type Stats struct {
 	Expired         uint64 // waited the whole TTL and were dropped unjoined
 	Forgotten       uint64 // messages dropped from state after their TTL
 	NegativeLatency uint64 // latencies below zero (clock skew), stored as 0
+	StaleSnapshots  uint64 // reaction snapshots no newer than the one held
 }
 
 // New returns empty state.
@@ -55,6 +60,7 @@ func New(cfg Config) *State {
 		ttlMs: cfg.TTL.Milliseconds(),
 		sent:  make(map[route.Key]int64),
 		early: make(map[route.Key][]early),
+		sets:  make(map[route.Key]snapshot),
 	}
 }
 
@@ -72,6 +78,8 @@ func (s *State) Apply(kind route.Kind, ev *event.Event, out *rows.Set) {
 	case route.KindReaction:
 		r := &ev.Reaction
 		s.join(route.MessageKey(ev.Source, ev.Tenant, r.Target), ev, early{kind: kind, present: r.Present, atMs: ev.AtMs, id: string(r.Actor.ID), emoji: r.Emoji}, string(r.Target), out)
+	case route.KindReactionSet:
+		s.reactionSet(ev, out)
 	}
 	s.advance(ev.AtMs)
 }
@@ -100,6 +108,7 @@ func (s *State) message(ev *event.Event, out *rows.Set) {
 		ContentType:    m.ContentType,
 		SentAtMs:       ev.AtMs,
 	})
+	s.releaseSet(key, source, tenant, string(m.ID), out)
 	waiting := s.early[key]
 	if len(waiting) == 0 {
 		return
@@ -116,6 +125,9 @@ func (s *State) message(ev *event.Event, out *rows.Set) {
 func (s *State) join(key route.Key, ev *event.Event, e early, msgID string, out *rows.Set) {
 	sentAt, ok := s.sent[key]
 	if !ok {
+		// Copies, because the event's strings share one allocation with the whole record,
+		// which a held entry must not keep alive for up to the TTL.
+		e.id, e.emoji = strings.Clone(e.id), strings.Clone(e.emoji)
 		s.early[key] = append(s.early[key], e)
 		s.earlyCount++
 		return
@@ -175,6 +187,14 @@ func (s *State) sweep(cutoff int64) {
 		if sentAt < cutoff {
 			delete(s.sent, key)
 			s.stats.Forgotten++
+		}
+	}
+	for key, set := range s.sets {
+		if set.atMs < cutoff {
+			delete(s.sets, key)
+			if !set.written {
+				s.stats.Expired++
+			}
 		}
 	}
 	for key, waiting := range s.early {

@@ -134,7 +134,7 @@ func TestApply(t *testing.T) {
 				msg("m1", t0+8*24*3600*1000, ""),
 				msg("m2", t0+9*24*3600*1000, ""),
 			},
-			want: rows.Set{Messages: []rows.Message{messageRow("m1", t0+8*24*3600*1000, ""), messageRow("m2", t0+9*24*3600*1000, "")}},
+			want:  rows.Set{Messages: []rows.Message{messageRow("m1", t0+8*24*3600*1000, ""), messageRow("m2", t0+9*24*3600*1000, "")}},
 			stats: Stats{Messages: 2, Expired: 1},
 		},
 		{

@@ -78,6 +78,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.AdjustFetchOffsetsFn(p.adjustOffsets),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0),
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.WithLogger(kgoLogger{p.log}),
 	}, p.extra...)
 	cl, err := kgo.NewClient(opts...)

@@ -15,29 +15,37 @@ import (
 const FormatHeader = "chatpulse-format"
 
 // rawTask decodes a raw partition's records, routes every event to the repartition partition
-// that owns its key, and dead-letters what cannot be decoded. The raw offset is committed only
-// after everything a batch produced is acknowledged, so a crash repeats work but loses none.
+// that owns its key, and dead-letters what cannot be decoded. Events of one batch bound for the
+// same partition travel as one bundle record. The raw offset is committed only after everything
+// a batch produced is acknowledged, so a crash repeats work but loses none.
 type rawTask struct {
 	w       *worker
 	format  decode.Format
 	events  []event.Event
 	targets []route.Target
+	bundles []route.Bundle // by repartition partition
 	records []kgo.Record
-	arena   []byte // backing bytes of the produced records' keys and values
+	spare   [][]byte // bundle buffers to reuse once the batch is acknowledged
 	logs    limiter
 }
 
-func newRawTask(w *worker, f decode.Format) *rawTask { return &rawTask{w: w, format: f} }
+func newRawTask(w *worker, f decode.Format) *rawTask {
+	return &rawTask{w: w, format: f, bundles: make([]route.Bundle, w.p.cfg.Partitions)}
+}
 
 func (t *rawTask) process(recs []*kgo.Record) {
-	t.records, t.arena = t.records[:0], t.arena[:0]
-	var events, dead int
+	t.records = t.records[:0]
+	var events, routed, dead int
 	for _, rec := range recs {
 		n, ok := t.route(rec)
 		events += n
 		if !ok {
 			dead++
 		}
+	}
+	for p := range t.bundles {
+		routed += t.bundles[p].Count()
+		t.seal(int32(p))
 	}
 	out := make([]*kgo.Record, len(t.records))
 	for i := range t.records {
@@ -46,6 +54,11 @@ func (t *rawTask) process(recs []*kgo.Record) {
 	produced := t.w.retry("produce routed events", func(ctx context.Context) error {
 		return t.w.cl.ProduceSync(ctx, out...).FirstErr()
 	})
+	for i := range t.records {
+		if t.records[i].Topic != t.w.p.cfg.DLQTopic {
+			t.spare = append(t.spare, t.records[i].Value)
+		}
+	}
 	if !produced {
 		return
 	}
@@ -53,11 +66,11 @@ func (t *rawTask) process(recs []*kgo.Record) {
 	s := t.w.p.stats
 	s.Records.Add(uint64(len(recs)))
 	s.Events.Add(uint64(events))
-	s.Routed.Add(uint64(len(out) - dead))
+	s.Routed.Add(uint64(routed))
 }
 
-// route decodes one raw record and queues its routed events, or its dead letter; it returns the
-// number of events and whether the record decoded.
+// route decodes one raw record and adds its events to the bundles of their partitions, or
+// queues its dead letter; it returns the number of events and whether the record decoded.
 func (t *rawTask) route(rec *kgo.Record) (int, bool) {
 	format, err := t.recordFormat(rec)
 	if err == nil {
@@ -67,26 +80,35 @@ func (t *rawTask) route(rec *kgo.Record) (int, bool) {
 		t.deadLetter(rec, format, err)
 		return 0, false
 	}
-	repartition := t.w.p.cfg.RepartitionTopic()
 	n := t.w.p.cfg.Partitions
 	for i := range t.events {
 		ev := &t.events[i]
 		t.targets = route.Targets(ev, t.targets[:0])
 		for _, tg := range t.targets {
-			start := len(t.arena)
-			t.arena = tg.Key.AppendBinary(t.arena)
-			mid := len(t.arena)
-			t.arena = route.Encode(t.arena, tg.Kind, ev)
-			t.records = append(t.records, kgo.Record{
-				Topic:     repartition,
-				Partition: tg.Key.Partition(n),
-				Key:       t.arena[start:mid:mid],
-				Value:     t.arena[mid:len(t.arena):len(t.arena)],
-				Timestamp: rec.Timestamp,
-			})
+			p := tg.Key.Partition(n)
+			t.bundles[p].Add(tg.Kind, ev)
+			if t.bundles[p].Len() >= route.MaxBundleBytes {
+				t.seal(p)
+			}
 		}
 	}
 	return len(t.events), true
+}
+
+// seal turns partition p's bundle, when it has events, into a record to produce.
+func (t *rawTask) seal(p int32) {
+	if t.bundles[p].Count() == 0 {
+		return
+	}
+	var buf []byte
+	if n := len(t.spare); n > 0 {
+		buf, t.spare = t.spare[n-1], t.spare[:n-1]
+	}
+	t.records = append(t.records, kgo.Record{
+		Topic:     t.w.p.cfg.RepartitionTopic(),
+		Partition: p,
+		Value:     t.bundles[p].Take(buf),
+	})
 }
 
 func (t *rawTask) recordFormat(rec *kgo.Record) (decode.Format, error) {

@@ -33,29 +33,38 @@ func newStateTask(w *worker) *stateTask {
 
 func (t *stateTask) process(recs []*kgo.Record) {
 	horizon := t.w.horizon.Load()
-	live := 0
+	live, liveRecords := 0, 0
 	for _, rec := range recs {
-		kind, err := route.Decode(rec.Value, &t.ev)
+		out := &t.out
+		if rec.Offset < horizon {
+			out = &t.discard
+		}
+		n := 0
+		err := route.EachEvent(rec.Value, &t.ev, func(kind route.Kind, ev *event.Event) {
+			t.join.Apply(kind, ev, out)
+			n++
+		})
 		if err != nil {
+			// Events before the damage were applied; the record's rest is in the dead letter.
 			t.deadLetter(rec, err)
-			continue
 		}
 		if rec.Offset < horizon {
-			t.join.Apply(kind, &t.ev, &t.discard)
 			t.discard.Reset()
-			t.replayed++
+			t.replayed += uint64(n)
 			continue
 		}
-		t.join.Apply(kind, &t.ev, &t.out)
-		live++
+		live += n
+		liveRecords++
 	}
 	last := recs[len(recs)-1]
 	if t.restoring && last.Offset+1 >= horizon {
 		t.restored()
 	}
-	if live == 0 {
+	if liveRecords == 0 {
 		return
 	}
+	// Even a batch without rows is submitted: its ack marks the offset once every earlier
+	// row is durable.
 	submitted := t.w.retry("submit rows", func(ctx context.Context) error {
 		return t.w.p.sink.Submit(ctx, &t.out, func() { t.w.mark(last) })
 	})

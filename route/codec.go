@@ -42,6 +42,15 @@ func Encode(b []byte, kind Kind, ev *event.Event) []byte {
 		b = appendActor(b, r.Actor)
 		b = appendString(b, r.Emoji)
 		b = append(b, boolByte(r.Present))
+	case event.KindReactionSet:
+		r := &ev.Reactions
+		b = appendString(b, string(r.Target))
+		b = binary.AppendUvarint(b, uint64(len(r.Items)))
+		for _, it := range r.Items {
+			b = appendActor(b, it.Actor)
+			b = appendString(b, it.Emoji)
+			b = binary.AppendVarint(b, it.AtMs)
+		}
 	case event.KindMembership:
 		m := &ev.Membership
 		b = appendString(b, string(m.Group))
@@ -56,8 +65,13 @@ func Encode(b []byte, kind Kind, ev *event.Event) []byte {
 	return b
 }
 
-// Decode reads an internal record into ev. Strings in ev share one allocation made from value.
+// Decode reads one encoded event into ev. Strings in ev share one allocation made from value.
 func Decode(value []byte, ev *event.Event) (Kind, error) {
+	return decodeString(string(value), ev)
+}
+
+// decodeString reads one encoded event from s; strings in ev are substrings of s.
+func decodeString(value string, ev *event.Event) (Kind, error) {
 	if len(value) < 4 {
 		return 0, fmt.Errorf("%w: %d bytes", ErrCorrupt, len(value))
 	}
@@ -69,7 +83,7 @@ func Decode(value []byte, ev *event.Event) (Kind, error) {
 		return 0, fmt.Errorf("%w: route kind %d", ErrCorrupt, value[1])
 	}
 	*ev = event.Event{Kind: event.Kind(value[2]), Source: event.Source(value[3])}
-	r := reader{s: string(value[4:])}
+	r := reader{s: value[4:]}
 	ev.AtMs = r.varint()
 	ev.Tenant = event.Tenant(r.string())
 	ev.Platform = r.string()
@@ -94,6 +108,19 @@ func Decode(value []byte, ev *event.Event) (Kind, error) {
 		rc.Actor = r.actor()
 		rc.Emoji = r.string()
 		rc.Present = r.byte() == 1
+	case event.KindReactionSet:
+		rs := &ev.Reactions
+		rs.Target = event.MsgID(r.string())
+		n := r.uvarint()
+		if n > event.MaxReactionItems {
+			return 0, fmt.Errorf("%w: %d reactions in a set", ErrCorrupt, n)
+		}
+		if n > 0 {
+			rs.Items = make([]event.ReactionItem, n)
+		}
+		for i := range rs.Items {
+			rs.Items[i] = event.ReactionItem{Actor: r.actor(), Emoji: r.string(), AtMs: r.varint()}
+		}
 	case event.KindMembership:
 		m := &ev.Membership
 		m.Group = event.GroupID(r.string())

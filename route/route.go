@@ -11,9 +11,10 @@ const (
 	KindReply                    // a reply at the partition of its parent
 	KindReceipt                  // a receipt at the partition of its message
 	KindReaction                 // a reaction at the partition of its target
+	KindReactionSet              // a snapshot of a message's reactions at its partition
 )
 
-var kindNames = [...]string{KindMessage: "message", KindReply: "reply", KindReceipt: "receipt", KindReaction: "reaction"}
+var kindNames = [...]string{KindMessage: "message", KindReply: "reply", KindReceipt: "receipt", KindReaction: "reaction", KindReactionSet: "reaction_set"}
 
 func (k Kind) String() string {
 	if k == 0 || int(k) >= len(kindNames) {
@@ -41,6 +42,8 @@ func Targets(ev *event.Event, dst []Target) []Target {
 		dst = append(dst, Target{KindReceipt, MessageKey(ev.Source, ev.Tenant, ev.Receipt.Msg)})
 	case event.KindReaction:
 		dst = append(dst, Target{KindReaction, MessageKey(ev.Source, ev.Tenant, ev.Reaction.Target)})
+	case event.KindReactionSet:
+		dst = append(dst, Target{KindReactionSet, MessageKey(ev.Source, ev.Tenant, ev.Reactions.Target)})
 	}
 	return dst
 }

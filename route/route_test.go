@@ -22,6 +22,11 @@ func sample() []event.Event {
 			Membership: event.Membership{Group: "g", Action: event.ActionJoin, Member: event.Actor{Role: event.RoleAgent, ID: "x"}}},
 		{Kind: event.KindHandover, Source: event.SourceChatlayer, AtMs: at,
 			Handover: event.Handover{ConversationID: "c", To: event.RoleAgent, User: "u"}},
+		{Kind: event.KindReactionSet, Source: event.SourceVoipbin, Tenant: "t1", AtMs: at,
+			Reactions: event.ReactionSet{Target: "m1", Items: []event.ReactionItem{
+				{Actor: event.Actor{Role: event.RoleAgent, ID: "a1"}, Emoji: "👍", AtMs: at - 5},
+				{Actor: event.Actor{Role: event.RoleAgent, ID: "a1"}, Emoji: "❤️"},
+			}}},
 	}
 }
 
@@ -80,6 +85,8 @@ func TestTargets(t *testing.T) {
 		{"a reaction goes to its target's partition", evs[2],
 			[]Target{{KindReaction, MessageKey(src, "", "m1")}}},
 		{"a membership change has no join state", evs[3], nil},
+		{"a reaction set goes to its target's partition", evs[5],
+			[]Target{{KindReactionSet, MessageKey(event.SourceVoipbin, "t1", "m1")}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

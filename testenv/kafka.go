@@ -1,8 +1,20 @@
 package testenv
 
 import (
+	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -42,3 +54,116 @@ func (k *Kafka) Cluster() *kfake.Cluster { return k.cluster }
 
 // Close stops the broker.
 func (k *Kafka) Close() { k.cluster.Close() }
+
+// KafkaProcess is a broker running as a child process (`chatpulse broker`), so that a test can
+// kill it and start it again on the same port and data directory.
+type KafkaProcess struct {
+	proc *process
+	addr string
+	bin  string
+	dir  string
+}
+
+// StartKafkaProcess runs `bin broker` with a data directory of its own (dir, or a new temporary
+// one when dir is "") and waits until it listens.
+func StartKafkaProcess(ctx context.Context, bin, dir string) (*KafkaProcess, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "chatpulse-kafka-")
+		if err != nil {
+			return nil, fmt.Errorf("start kafka process: %w", err)
+		}
+		dir = d
+	}
+	k := &KafkaProcess{bin: bin, dir: dir}
+	if err := k.start(ctx, 0); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (k *KafkaProcess) start(ctx context.Context, port int) error {
+	cmd := exec.Command(k.bin, "broker", "-port", strconv.Itoa(port), "-data-dir", filepath.Join(k.dir, "data"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("start kafka process: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start kafka process: %w", err)
+	}
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		if sc.Scan() {
+			line <- sc.Text()
+		}
+		close(line)
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case addr, ok := <-line:
+		if !ok {
+			_ = cmd.Wait()
+			return errors.New("start kafka process: broker exited before listening")
+		}
+		k.addr = addr
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return ctx.Err()
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return errors.New("start kafka process: broker did not listen within 30s")
+	}
+	k.proc = &process{cmd: cmd}
+	return nil
+}
+
+// Brokers are the addresses clients bootstrap from.
+func (k *KafkaProcess) Brokers() []string { return []string{k.addr} }
+
+// Kill ends the broker with SIGKILL.
+func (k *KafkaProcess) Kill() error { return k.proc.signal(syscall.SIGKILL) }
+
+// Restart kills the broker and starts it again on the same port with the same data.
+func (k *KafkaProcess) Restart(ctx context.Context) error {
+	if err := k.Kill(); err != nil {
+		return err
+	}
+	_, port, err := net.SplitHostPort(k.addr)
+	if err != nil {
+		return err
+	}
+	p, _ := strconv.Atoi(port)
+	return k.start(ctx, p)
+}
+
+// Close stops the broker and removes its data directory.
+func (k *KafkaProcess) Close() error {
+	err := k.proc.signal(syscall.SIGTERM)
+	return errors.Join(err, os.RemoveAll(k.dir))
+}
+
+// process is a child process that is signalled and reaped once.
+type process struct {
+	cmd  *exec.Cmd
+	once sync.Once
+	err  error
+}
+
+func (p *process) signal(sig syscall.Signal) error {
+	p.once.Do(func() {
+		_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+		err := p.cmd.Wait()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			p.err = err
+		}
+	})
+	return p.err
+}
+
+// Pid is the broker process's id.
+func (k *KafkaProcess) Pid() int { return k.proc.cmd.Process.Pid }

@@ -18,6 +18,8 @@ commands:
   migrate   create or update the ClickHouse schema and exit
   produce   write a JSONL file of raw events to a topic
   demo      start a local broker and ClickHouse, stream sample traffic, print the report
+  bench     measure decode-only and full-pipeline throughput (see BENCHMARKS.md)
+  broker    run a local Kafka protocol broker for tests and benchmarks
 
 Configuration comes from CHATPULSE_* environment variables; see README.md.
 `
@@ -51,6 +53,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdProduce(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "broker":
+		return cmdBroker(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chatpulse/chatpulse/decode"
+	"github.com/chatpulse/chatpulse/event"
+	"github.com/chatpulse/chatpulse/gen"
+	"github.com/chatpulse/chatpulse/join"
+	"github.com/chatpulse/chatpulse/processor"
+	"github.com/chatpulse/chatpulse/route"
+	"github.com/chatpulse/chatpulse/rows"
+	"github.com/chatpulse/chatpulse/sink"
+	"github.com/chatpulse/chatpulse/testenv"
+)
+
+const benchTopic = "bench.raw"
+
+// cmdBench measures, in one run over the same topic, (a) the ceiling: consuming and decoding
+// only, and (b) the full pipeline until every row is visible in ClickHouse, plus the worker's
+// peak RSS and the heap one held message costs. The broker runs in a process of its own.
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	target := fs.Int("events", 200_000, "approximate number of raw records to generate")
+	held := fs.Int("held", 1_000_000, "messages to hold in join state for the heap-per-message figure")
+	flushRows := fs.Int("flush-rows", sink.DefaultConfig().FlushRows, "rows per ClickHouse insert (CHATPULSE_FLUSH_ROWS)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the full-pipeline run to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *target < 1000 || *held < 1000 {
+		return errors.New("bench: -events and -held must be at least 1000")
+	}
+	log := newLogger(logConfig{Level: slog.LevelWarn, Format: "text"}, stderr)
+	say := func(format string, a ...any) { fmt.Fprintf(stdout, "==> "+format+"\n", a...) }
+
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	broker, err := testenv.StartKafkaProcess(ctx, self, "")
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
+	ch, err := testenv.StartClickHouse(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+
+	gcfg := gen.DefaultConfig()
+	gcfg.Users, gcfg.Groups = 5000, 500
+	gcfg.Messages = max(*target/6, 100) // about six raw records per message at the default rates
+	data, err := gen.CausalFoundry(gcfg)
+	if err != nil {
+		return err
+	}
+	recs := make([]processor.RawRecord, len(data.Records))
+	var bytes int
+	for i, r := range data.Records {
+		recs[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
+		bytes += len(r.Value)
+	}
+	n := len(recs)
+	if err := processor.CreateTopic(ctx, broker.Brokers(), benchTopic, 12); err != nil {
+		return err
+	}
+	if err := processor.Produce(ctx, broker.Brokers(), benchTopic, recs); err != nil {
+		return err
+	}
+	say("produced %d Causal Foundry records (%d messages, %.0f bytes on average) to %s, 12 partitions",
+		n, data.Stats.Messages, float64(bytes)/float64(n), benchTopic)
+	data, recs = gen.Dataset{}, nil
+	runtime.GC()
+	debug.FreeOSMemory()
+
+	cfg := config{Log: logConfig{Level: slog.LevelWarn, Format: "text"}, Join: join.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
+	cfg.Processor.Brokers = broker.Brokers()
+	cfg.Processor.InputTopics = processor.TopicFormats{benchTopic: decode.FormatCausalFoundry}
+	cfg.Processor.Group = "bench"
+	cfg.Sink.Addr = ch.Addr()
+	// Short intervals keep the tail (last flush, last commit) from dominating the figure;
+	// while records flow, batches are flushed by size anyway.
+	cfg.Sink.FlushInterval = 200 * time.Millisecond
+	cfg.Sink.FlushRows = *flushRows
+	cfg.Sink.MaxPendingRows = max(cfg.Sink.MaxPendingRows, 2**flushRows)
+	cfg.Processor.CommitInterval = 200 * time.Millisecond
+
+	start := time.Now()
+	events, err := processor.DecodeOnly(ctx, cfg.Processor, n)
+	if err != nil {
+		return err
+	}
+	ceiling := float64(events) / time.Since(start).Seconds()
+	say("(a) consume + decode:          %8.0f events/s (%d events in %s)", ceiling, events, time.Since(start).Round(time.Millisecond))
+
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+	}
+	chPid := findProcess("clickhouse-server", ch.Dir())
+	cpu0 := [3]time.Duration{processCPU(os.Getpid()), processCPU(broker.Pid()), processCPU(chPid)}
+	phases, err := benchPipeline(ctx, cfg, log, n)
+	cpu1 := [3]time.Duration{processCPU(os.Getpid()), processCPU(broker.Pid()), processCPU(chPid)}
+	pprof.StopCPUProfile()
+	if err != nil {
+		return err
+	}
+	full := phases.visible
+	rate := float64(events) / full.Seconds()
+	peak := peakRSS()
+	say("(b) full pipeline to ClickHouse: %8.0f events/s (all rows visible after %s)", rate, full.Round(time.Millisecond))
+	say("    first record after %s, all raw records routed after %s",
+		phases.first.Round(time.Millisecond), phases.routed.Round(time.Millisecond))
+	say("    CPU during (b): worker %.1fs, broker %.1fs, ClickHouse %.1fs (of %.1fs on %d cores)",
+		(cpu1[0] - cpu0[0]).Seconds(), (cpu1[1] - cpu0[1]).Seconds(), (cpu1[2] - cpu0[2]).Seconds(), full.Seconds(), runtime.NumCPU())
+	say("ratio (b)/(a):                  %8.1f%%", 100*rate/ceiling)
+	say("worker peak RSS during (b):     %8.1f MiB", float64(peak)/(1<<20))
+	say("heap per held message:          %8.1f bytes (%d messages held in join state)", heldMessageBytes(*held), *held)
+	return nil
+}
+
+// pipelinePhases are the moments of a pipeline run, measured from the worker's start.
+type pipelinePhases struct {
+	first   time.Duration // the first raw record was routed
+	routed  time.Duration // every raw record was routed
+	visible time.Duration // every record was committed, so every row is in ClickHouse
+}
+
+// benchPipeline runs one worker until the group has committed every record, which happens only
+// once every row is in ClickHouse.
+func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records int) (pipelinePhases, error) {
+	var ph pipelinePhases
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	started := make(chan *processor.Processor, 1)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- runWorker(runCtx, cfg, log, func(p *processor.Processor) { started <- p }) }()
+	var proc *processor.Processor
+	select {
+	case proc = <-started:
+	case err := <-done:
+		return ph, err
+	}
+	for {
+		select {
+		case err := <-done:
+			return ph, fmt.Errorf("bench: worker stopped: %w", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		routed := proc.Stats().Records.Load()
+		if routed > 0 && ph.first == 0 {
+			ph.first = time.Since(start)
+		}
+		if routed < uint64(records) {
+			continue
+		}
+		if ph.routed == 0 {
+			ph.routed = time.Since(start)
+		}
+		if lag, err := processor.Lag(ctx, cfg.Processor); err == nil && lag == 0 {
+			ph.visible = time.Since(start)
+			stop()
+			return ph, <-done
+		}
+	}
+}
+
+// heldMessageBytes measures the heap a message costs while join state holds it.
+func heldMessageBytes(n int) float64 {
+	evs := make([]event.Event, n)
+	for i := range evs {
+		evs[i] = event.Event{Kind: event.KindMessage, Source: event.SourceCausalFoundry, AtMs: event.MinAtMs + int64(i),
+			Message: event.Message{ID: event.MsgID(fmt.Sprintf("3c6b469b-ef05-492d-988c-%012d", i))}}
+	}
+	s := join.New(join.DefaultConfig())
+	var out rows.Set
+	for i := range evs {
+		s.Apply(route.KindMessage, &evs[i], &out)
+		out.Reset()
+	}
+	// Measured as what freeing the state gives back, so that garbage of earlier work, freed
+	// in between, cannot distort the figure.
+	with := liveHeap()
+	runtime.KeepAlive(s)
+	s = nil
+	without := liveHeap()
+	runtime.KeepAlive(evs)
+	return float64(int64(with)-int64(without)) / float64(n)
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// resetPeakRSS restarts the kernel's peak-RSS count of this process.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is the process's peak resident set size in bytes since the last reset.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,226 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/chatpulse/chatpulse/rows"
+)
+
+// Client is a connection pool to one ClickHouse server and database. It is safe for
+// concurrent use.
+type Client struct {
+	conn    driver.Conn
+	db      string
+	log     *slog.Logger
+	version string
+	// syncInsert is set on servers that know async_insert (21.11 and later), where it is turned
+	// off for every insert: an acknowledged insert must already be in the table.
+	syncInsert bool
+}
+
+// Open connects to ClickHouse over the native protocol and checks that the server answers. It
+// connects to the "default" database, because the configured one may not exist before Migrate;
+// every statement names the configured database itself. A nil log discards.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("clickhouse config: %w", err)
+	}
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr: []string{cfg.Addr},
+		Auth: clickhouse.Auth{
+			Database: "default",
+			Username: cfg.User,
+			Password: cfg.Password,
+		},
+		DialTimeout: cfg.DialTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse %s: %w", cfg.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("ping clickhouse %s: %w", cfg.Addr, err)
+	}
+	sv, err := conn.ServerVersion()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse %s server version: %w", cfg.Addr, err)
+	}
+	v := sv.Version
+	c := &Client{
+		conn:       conn,
+		db:         cfg.Database,
+		log:        log,
+		version:    fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch),
+		syncInsert: v.Major > 21 || v.Major == 21 && v.Minor >= 11,
+	}
+	log.Info("clickhouse connected", "addr", cfg.Addr, "user", cfg.User, "database", cfg.Database,
+		"server", sv.Name, "version", c.version)
+	return c, nil
+}
+
+// ServerVersion is the server's version as major.minor.patch.
+func (c *Client) ServerVersion() string { return c.version }
+
+// Close closes every connection of the pool.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Insert writes every non-empty table of set, one batch per table. A failed insert may have
+// written some tables; inserting the same set again is harmless because the views collapse
+// duplicates.
+func (c *Client) Insert(ctx context.Context, set *rows.Set) error {
+	var done tablesDone
+	return c.insert(ctx, set, &done)
+}
+
+// tablesDone marks the tables of a set that are already written, so that a retry skips them.
+type tablesDone [4]bool
+
+func (c *Client) insert(ctx context.Context, set *rows.Set, done *tablesDone) error {
+	ctx = c.insertContext(ctx)
+	steps := [len(tablesDone{})]func() error{
+		func() error { return insertTable(ctx, c, messagesTable, set.Messages) },
+		func() error { return insertTable(ctx, c, receiptsTable, set.Receipts) },
+		func() error { return insertTable(ctx, c, repliesTable, set.Replies) },
+		func() error { return insertTable(ctx, c, reactionsTable, set.Reactions) },
+	}
+	for i, step := range steps {
+		if done[i] {
+			continue
+		}
+		if err := step(); err != nil {
+			return err
+		}
+		done[i] = true
+	}
+	return nil
+}
+
+func (c *Client) insertContext(ctx context.Context) context.Context {
+	if !c.syncInsert {
+		return ctx
+	}
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"async_insert": 0}))
+}
+
+// table describes an internal table as the client inserts into it: the explicit column list
+// (a batch without one inserts nothing on 18.16) and how to build each column from rows.
+type table[R any] struct {
+	name    string
+	columns []column[R]
+}
+
+type column[R any] struct {
+	name  string
+	build func([]R) any // a slice of the column's Go type, one value per row
+}
+
+func stringColumn[R any](name string, f func(*R) string) column[R] {
+	return column[R]{name, func(rs []R) any {
+		out := make([]string, len(rs))
+		for i := range rs {
+			out[i] = f(&rs[i])
+		}
+		return out
+	}}
+}
+
+func int64Column[R any](name string, f func(*R) int64) column[R] {
+	return column[R]{name, func(rs []R) any {
+		out := make([]int64, len(rs))
+		for i := range rs {
+			out[i] = f(&rs[i])
+		}
+		return out
+	}}
+}
+
+func boolColumn[R any](name string, f func(*R) bool) column[R] {
+	return column[R]{name, func(rs []R) any {
+		out := make([]uint8, len(rs))
+		for i := range rs {
+			if f(&rs[i]) {
+				out[i] = 1
+			}
+		}
+		return out
+	}}
+}
+
+func insertTable[R any](ctx context.Context, c *Client, t table[R], rs []R) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	names := make([]string, len(t.columns))
+	for i, col := range t.columns {
+		names[i] = col.name
+	}
+	query := "INSERT INTO " + c.db + "." + t.name + " (" + strings.Join(names, ", ") + ")"
+	b, err := c.conn.PrepareBatch(ctx, query)
+	if err != nil {
+		return fmt.Errorf("insert %s: %w", t.name, err)
+	}
+	for i, col := range t.columns {
+		if err := b.Column(i).Append(col.build(rs)); err != nil {
+			_ = b.Abort()
+			return fmt.Errorf("insert %s: column %s: %w", t.name, col.name, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("insert %s: %w", t.name, err)
+	}
+	return nil
+}
+
+var messagesTable = table[rows.Message]{name: "messages", columns: []column[rows.Message]{
+	stringColumn("source", func(r *rows.Message) string { return r.Source }),
+	stringColumn("tenant", func(r *rows.Message) string { return r.Tenant }),
+	stringColumn("platform", func(r *rows.Message) string { return r.Platform }),
+	stringColumn("msg_id", func(r *rows.Message) string { return r.MsgID }),
+	stringColumn("conversation_id", func(r *rows.Message) string { return r.ConversationID }),
+	stringColumn("sender_type", func(r *rows.Message) string { return r.SenderType }),
+	stringColumn("sender_id", func(r *rows.Message) string { return r.SenderID }),
+	stringColumn("recipient_type", func(r *rows.Message) string { return r.RecipientType }),
+	stringColumn("recipient_id", func(r *rows.Message) string { return r.RecipientID }),
+	stringColumn("parent_msg_id", func(r *rows.Message) string { return r.ParentMsgID }),
+	stringColumn("content_type", func(r *rows.Message) string { return r.ContentType }),
+	int64Column("sent_at_ms", func(r *rows.Message) int64 { return r.SentAtMs }),
+}}
+
+var receiptsTable = table[rows.Receipt]{name: "receipts", columns: []column[rows.Receipt]{
+	stringColumn("source", func(r *rows.Receipt) string { return r.Source }),
+	stringColumn("tenant", func(r *rows.Receipt) string { return r.Tenant }),
+	stringColumn("msg_id", func(r *rows.Receipt) string { return r.MsgID }),
+	stringColumn("member_id", func(r *rows.Receipt) string { return r.MemberID }),
+	stringColumn("status", func(r *rows.Receipt) string { return r.Status }),
+	int64Column("at_ms", func(r *rows.Receipt) int64 { return r.AtMs }),
+	int64Column("latency_ms", func(r *rows.Receipt) int64 { return r.LatencyMs }),
+}}
+
+var repliesTable = table[rows.Reply]{name: "replies", columns: []column[rows.Reply]{
+	stringColumn("source", func(r *rows.Reply) string { return r.Source }),
+	stringColumn("tenant", func(r *rows.Reply) string { return r.Tenant }),
+	stringColumn("parent_msg_id", func(r *rows.Reply) string { return r.ParentMsgID }),
+	stringColumn("reply_msg_id", func(r *rows.Reply) string { return r.ReplyMsgID }),
+	int64Column("reply_at_ms", func(r *rows.Reply) int64 { return r.ReplyAtMs }),
+	int64Column("latency_ms", func(r *rows.Reply) int64 { return r.LatencyMs }),
+}}
+
+var reactionsTable = table[rows.Reaction]{name: "reactions", columns: []column[rows.Reaction]{
+	stringColumn("source", func(r *rows.Reaction) string { return r.Source }),
+	stringColumn("tenant", func(r *rows.Reaction) string { return r.Tenant }),
+	stringColumn("target_msg_id", func(r *rows.Reaction) string { return r.TargetMsgID }),
+	stringColumn("actor_id", func(r *rows.Reaction) string { return r.ActorID }),
+	stringColumn("emoji", func(r *rows.Reaction) string { return r.Emoji }),
+	int64Column("at_ms", func(r *rows.Reaction) int64 { return r.AtMs }),
+	boolColumn("present", func(r *rows.Reaction) bool { return r.Present }),
+}}

@@ -1,0 +1,78 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Config says where ClickHouse is and how the writer batches. The envconfig keys are read with
+// the CHATPULSE_ prefix.
+type Config struct {
+	Addr           string        `envconfig:"CLICKHOUSE_ADDR" default:"127.0.0.1:9000"`
+	Database       string        `envconfig:"CLICKHOUSE_DATABASE" default:"chatpulse"`
+	User           string        `envconfig:"CLICKHOUSE_USER" default:"default"`
+	Password       string        `envconfig:"CLICKHOUSE_PASSWORD"`
+	FlushInterval  time.Duration `envconfig:"FLUSH_INTERVAL" default:"1s"`
+	FlushRows      int           `envconfig:"FLUSH_ROWS" default:"50000"`
+	MaxPendingRows int           `envconfig:"SINK_MAX_PENDING_ROWS" default:"200000"`
+	DialTimeout    time.Duration `envconfig:"CLICKHOUSE_DIAL_TIMEOUT" default:"5s"`
+}
+
+// DefaultConfig returns the values of the default tags.
+func DefaultConfig() Config {
+	return Config{
+		Addr:           "127.0.0.1:9000",
+		Database:       "chatpulse",
+		User:           "default",
+		FlushInterval:  time.Second,
+		FlushRows:      50000,
+		MaxPendingRows: 200_000,
+		DialTimeout:    5 * time.Second,
+	}
+}
+
+// identifier is what a database or view name must look like: it is spliced into SQL unquoted.
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Validate reports every invalid field, each named by its full environment variable.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("CHATPULSE_%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if !validHostPort(c.Addr) {
+		bad("CLICKHOUSE_ADDR", "must be host:port, got %q", c.Addr)
+	}
+	if !identifier.MatchString(c.Database) {
+		bad("CLICKHOUSE_DATABASE", "must match %s, got %q", identifier, c.Database)
+	}
+	if c.User == "" {
+		bad("CLICKHOUSE_USER", "must not be empty")
+	}
+	if c.FlushInterval <= 0 {
+		bad("FLUSH_INTERVAL", "must be positive, got %s", c.FlushInterval)
+	}
+	if c.FlushRows <= 0 {
+		bad("FLUSH_ROWS", "must be positive, got %d", c.FlushRows)
+	}
+	if c.MaxPendingRows < c.FlushRows {
+		bad("SINK_MAX_PENDING_ROWS", "must be at least CHATPULSE_FLUSH_ROWS (%d), got %d", c.FlushRows, c.MaxPendingRows)
+	}
+	if c.DialTimeout <= 0 {
+		bad("CLICKHOUSE_DIAL_TIMEOUT", "must be positive, got %s", c.DialTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+func validHostPort(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	p, err := strconv.Atoi(port)
+	return err == nil && p > 0 && p < 65536
+}

@@ -1,0 +1,112 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// migration is one versioned step of the schema. Its statements must be idempotent: several
+// workers may apply the same migration at the same time.
+type migration struct {
+	Version    uint32
+	Name       string
+	Statements []string
+}
+
+// bootstrap creates what recording migrations needs; it runs before every Migrate.
+var bootstrap = []string{createDatabase, createSchemaMigrations}
+
+// migrations are applied in order; a released migration never changes, a change is a new one.
+var migrations = []migration{
+	{Version: 1, Name: "message tables and contract views", Statements: []string{
+		createMessages, createReceipts, createReplies, createReactions,
+		createMessageReceipts, createMessageFacts,
+	}},
+}
+
+// Statements returns every DDL statement Migrate may run against database db, in order. db must
+// be a plain identifier (Config.Validate checks it).
+func Statements(db string) []string {
+	out := expand(db, bootstrap)
+	for _, m := range migrations {
+		out = append(out, expand(db, m.Statements)...)
+	}
+	return out
+}
+
+func expand(db string, stmts []string) []string {
+	out := make([]string, len(stmts))
+	for i, s := range stmts {
+		out[i] = strings.ReplaceAll(s, "{db}", db)
+	}
+	return out
+}
+
+// Migrate brings the database to the newest schema version, applying missing migrations in
+// order and recording each in schema_migrations. Running it again, or from several clients at
+// once, is safe.
+func (c *Client) Migrate(ctx context.Context) error {
+	for _, stmt := range expand(c.db, bootstrap) {
+		if err := c.conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate bootstrap: %w", err)
+		}
+	}
+	applied, err := c.appliedVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, m := range migrations {
+		if applied[m.Version] {
+			continue
+		}
+		for _, stmt := range expand(c.db, m.Statements) {
+			if err := c.conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+			}
+		}
+		if err := c.recordMigration(ctx, m); err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		c.log.Info("schema migration applied", "database", c.db, "version", m.Version, "name", m.Name)
+	}
+	return nil
+}
+
+func (c *Client) appliedVersions(ctx context.Context) (map[uint32]bool, error) {
+	rs, err := c.conn.Query(ctx, "SELECT DISTINCT version FROM "+c.db+".schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read applied versions: %w", err)
+	}
+	defer rs.Close()
+	applied := make(map[uint32]bool)
+	for rs.Next() {
+		var v uint32
+		if err := rs.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read applied versions: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read applied versions: %w", err)
+	}
+	return applied, nil
+}
+
+// recordMigration inserts the version row. Two clients racing may both record it; readers use
+// DISTINCT, so the duplicate is harmless.
+func (c *Client) recordMigration(ctx context.Context, m migration) error {
+	b, err := c.conn.PrepareBatch(c.insertContext(ctx), "INSERT INTO "+c.db+".schema_migrations (version, name, applied_at)")
+	if err != nil {
+		return fmt.Errorf("record version: %w", err)
+	}
+	if err := b.Append(m.Version, m.Name, time.Now().UTC()); err != nil {
+		_ = b.Abort()
+		return fmt.Errorf("record version: %w", err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("record version: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package sink
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestMigrate(t *testing.T) {
+	ctx := testContext(t)
+
+	t.Run("migrating twice is a no-op", func(t *testing.T) {
+		c := migratedClient(t)
+		if err := c.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := queryUint64(t, c, "SELECT count() FROM "+c.db+".schema_migrations"); n != uint64(len(migrations)) {
+			t.Fatalf("schema_migrations has %d rows, want %d", n, len(migrations))
+		}
+	})
+
+	t.Run("clients migrating the same database at once all succeed", func(t *testing.T) {
+		cfg := testConfig(t, server)
+		clients := make([]*Client, 4)
+		for i := range clients {
+			clients[i] = openClient(t, cfg)
+		}
+		errs := make([]error, len(clients))
+		var wg sync.WaitGroup
+		for i, c := range clients {
+			wg.Go(func() { errs[i] = c.Migrate(ctx) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("client %d: %v", i, err)
+			}
+		}
+		c := clients[0]
+		if n := queryUint64(t, c, "SELECT uniqExact(version) FROM "+c.db+".schema_migrations"); n != uint64(len(migrations)) {
+			t.Fatalf("schema_migrations records %d versions, want %d", n, len(migrations))
+		}
+		for _, view := range []string{"message_facts", "message_receipts"} {
+			if _, err := c.Snapshot(ctx, view); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestStatementsNameTheDatabaseEverywhere(t *testing.T) {
+	stmts := Statements("analytics")
+	if len(stmts) < 2+len(migrations[0].Statements) {
+		t.Fatalf("only %d statements", len(stmts))
+	}
+	for _, s := range stmts {
+		if strings.Contains(s, "{db}") {
+			t.Errorf("placeholder left in %q", s)
+		}
+		if !strings.Contains(s, "IF NOT EXISTS analytics.") && !strings.HasPrefix(s, "CREATE DATABASE IF NOT EXISTS analytics") {
+			t.Errorf("statement is not an idempotent create in analytics: %.80q", s)
+		}
+	}
+}

@@ -1,0 +1,280 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/chatpulse/chatpulse/rows"
+)
+
+const (
+	retryBackoffMin = 100 * time.Millisecond
+	retryBackoffMax = 10 * time.Second
+)
+
+// Writer batches submitted rows into large inserts and tells each submitter, through its ack,
+// when its rows are durable. Submit, Flush and Healthy are safe for concurrent use; Run is the
+// single goroutine that inserts.
+type Writer struct {
+	c   *Client
+	cfg Config
+	log *slog.Logger
+
+	kick chan struct{} // wakes Run: rows arrived, the buffer filled, or Flush wants a flush now
+
+	mu sync.Mutex
+	// buf and acks are the submissions not yet taken by a flush, in submission order.
+	buf  rows.Set
+	acks []func()
+	// bufSince is when the oldest submission in buf arrived; zero when buf holds none.
+	bufSince time.Time
+	// pending counts the rows submitted and not yet durable, in buf or in the flush under way;
+	// it is what MaxPendingRows bounds.
+	pending  int
+	flushNow bool
+	// progress is closed and replaced whenever pending shrinks or the writer stops, waking
+	// blocked Submit calls.
+	progress chan struct{}
+	// blocked counts Submit calls waiting for room.
+	blocked int
+	health  error
+	stopped error
+}
+
+// NewWriter returns a writer that inserts through c, batching as cfg says (cfg must pass
+// Validate). Run must be started for anything to be written. A nil log discards.
+func NewWriter(c *Client, cfg Config, log *slog.Logger) *Writer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Writer{
+		c:        c,
+		cfg:      cfg,
+		log:      log,
+		kick:     make(chan struct{}, 1),
+		progress: make(chan struct{}),
+	}
+}
+
+// ErrWriterStopped is returned by Submit and Flush once Run has returned.
+var ErrWriterStopped = errors.New("writer stopped")
+
+// Submit copies the rows of set into the writer, so the caller may reuse set at once, and
+// calls ack on the flusher goroutine once they, and everything submitted before them, are
+// durable in ClickHouse. ack may be nil; an empty set with an ack is a marker that fires after
+// all earlier submissions. Acks fire in submission order and must be cheap.
+//
+// Submit blocks while the writer holds MaxPendingRows rows or more that are not yet durable;
+// the bound is checked before adding, so it can be exceeded by at most one set. It returns
+// ctx.Err() when ctx ends while blocked, and the writer's error once Run has returned.
+func (w *Writer) Submit(ctx context.Context, set *rows.Set, ack func()) error {
+	return w.enqueue(ctx, set, ack, false)
+}
+
+func (w *Writer) enqueue(ctx context.Context, set *rows.Set, ack func(), flush bool) error {
+	n := 0
+	if set != nil {
+		n = set.Len()
+	}
+	if n == 0 && ack == nil && !flush {
+		return nil
+	}
+	w.mu.Lock()
+	for w.stopped == nil && n > 0 && w.pending >= w.cfg.MaxPendingRows {
+		progress := w.progress
+		w.blocked++
+		w.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			w.mu.Lock()
+			w.blocked--
+			w.mu.Unlock()
+			return ctx.Err()
+		case <-progress:
+		}
+		w.mu.Lock()
+		w.blocked--
+	}
+	if err := w.stopped; err != nil {
+		w.mu.Unlock()
+		return err
+	}
+	wasEmpty := w.bufSince.IsZero()
+	if wasEmpty {
+		w.bufSince = time.Now()
+	}
+	if n > 0 {
+		w.buf.Append(set)
+		w.pending += n
+	}
+	if ack != nil {
+		w.acks = append(w.acks, ack)
+	}
+	w.flushNow = w.flushNow || flush
+	wake := wasEmpty || flush || w.buf.Len() >= w.cfg.FlushRows
+	w.mu.Unlock()
+	if wake {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Flush returns once everything submitted before the call is durable, or with the error that
+// keeps it from becoming durable: ctx's, or the writer's once Run has returned. It asks Run to
+// flush at once rather than waiting for FlushRows or FlushInterval.
+func (w *Writer) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	if err := w.enqueue(ctx, nil, func() { close(done) }, true); err != nil {
+		return err
+	}
+	for {
+		w.mu.Lock()
+		stopped, progress := w.stopped, w.progress
+		w.mu.Unlock()
+		if stopped != nil {
+			select {
+			case <-done: // the flush completed before Run returned
+				return nil
+			default:
+				return stopped
+			}
+		}
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-progress:
+		}
+	}
+}
+
+// Healthy returns nil while inserts succeed, the last insert error while an insert is being
+// retried, and the writer's final error once Run has returned.
+func (w *Writer) Healthy() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped != nil {
+		return w.stopped
+	}
+	return w.health
+}
+
+// Run inserts submitted rows until ctx ends or an insert fails for good. It flushes when
+// FlushRows rows wait, when the oldest waiting submission is FlushInterval old, or when Flush
+// asks. A retryable insert error is retried with backoff from 100 ms up to 10 s, forever; the
+// batch is kept and Submit blocks at MaxPendingRows meanwhile.
+//
+// Run returns ctx.Err() when ctx ends, without a final flush: submissions that were not acked
+// were not written, or not known to be, and their owners must submit them again. It returns
+// the wrapped insert error when an insert cannot succeed. Either way, later and blocked
+// Submit and Flush calls fail with that error. Run must be called once.
+func (w *Writer) Run(ctx context.Context) error {
+	err := w.run(ctx)
+	w.mu.Lock()
+	w.stopped = fmt.Errorf("%w: %w", ErrWriterStopped, err)
+	w.signalProgressLocked()
+	w.mu.Unlock()
+	return err
+}
+
+func (w *Writer) run(ctx context.Context) error {
+	var (
+		batch rows.Set // the set being flushed; swapped with buf to keep both capacities
+		acks  []func()
+		timer = time.NewTimer(time.Hour)
+	)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		due := w.flushNow || w.buf.Len() >= w.cfg.FlushRows ||
+			!w.bufSince.IsZero() && time.Since(w.bufSince) >= w.cfg.FlushInterval
+		if due {
+			batch, w.buf = w.buf, batch
+			acks, w.acks = w.acks, acks[:0]
+			w.bufSince, w.flushNow = time.Time{}, false
+		} else if !w.bufSince.IsZero() {
+			timer.Reset(w.cfg.FlushInterval - time.Since(w.bufSince))
+		}
+		w.mu.Unlock()
+
+		if !due {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-w.kick:
+			case <-timer.C:
+			}
+			timer.Stop()
+			continue
+		}
+		if err := w.flush(ctx, &batch); err != nil {
+			return err
+		}
+		for i, ack := range acks {
+			ack()
+			acks[i] = nil
+		}
+	}
+}
+
+// flush inserts batch until it is durable, retrying transient errors, then releases its rows
+// from the pending count and empties it.
+func (w *Writer) flush(ctx context.Context, batch *rows.Set) error {
+	n := batch.Len()
+	if n > 0 {
+		if err := w.insertWithRetry(ctx, batch); err != nil {
+			return err
+		}
+	}
+	batch.Reset()
+	w.mu.Lock()
+	w.pending -= n
+	w.health = nil
+	w.signalProgressLocked()
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *Writer) insertWithRetry(ctx context.Context, batch *rows.Set) error {
+	var done tablesDone
+	backoff := retryBackoffMin
+	for attempt := 1; ; attempt++ {
+		err := w.c.insert(ctx, batch, &done)
+		if err == nil {
+			if attempt > 1 {
+				w.log.Info("clickhouse insert recovered", "attempt", attempt, "rows", batch.Len())
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !Retryable(err) {
+			return fmt.Errorf("write %d rows: %w", batch.Len(), err)
+		}
+		w.mu.Lock()
+		w.health = err
+		w.mu.Unlock()
+		w.log.Warn("clickhouse insert failed, retrying", "attempt", attempt, "backoff", backoff, "rows", batch.Len(), "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, retryBackoffMax)
+	}
+}
+
+func (w *Writer) signalProgressLocked() {
+	close(w.progress)
+	w.progress = make(chan struct{})
+}

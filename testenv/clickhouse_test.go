@@ -1,0 +1,110 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+)
+
+func httpQuery(t *testing.T, ch *ClickHouse, query string) string {
+	t.Helper()
+	resp, err := http.Post("http://"+ch.HTTPAddr()+"/?query="+url.QueryEscape(query), "text/plain", nil)
+	if err != nil {
+		t.Fatalf("query %q: %v", query, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("query %q: %v", query, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("query %q: %s: %s", query, resp.Status, body)
+	}
+	return string(body)
+}
+
+func httpGet(t *testing.T, rawURL string) string {
+	t.Helper()
+	resp, err := http.Get(rawURL)
+	if err != nil {
+		t.Fatalf("get %s: %v", rawURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("get %s: %v", rawURL, err)
+	}
+	return string(body)
+}
+
+func TestClickHouseLifecycle(t *testing.T) {
+	ch := ClickHouseForTest(t)
+	ctx := context.Background()
+
+	t.Run("a started server answers ping", func(t *testing.T) {
+		if got := httpGet(t, "http://"+ch.HTTPAddr()+"/ping"); got != "Ok.\n" {
+			t.Fatalf("ping answered %q", got)
+		}
+		if ch.Addr() == ch.HTTPAddr() || !strings.HasPrefix(ch.Addr(), "127.0.0.1:") {
+			t.Fatalf("addresses tcp=%s http=%s", ch.Addr(), ch.HTTPAddr())
+		}
+	})
+
+	t.Run("a restart keeps ports and data", func(t *testing.T) {
+		httpQuery(t, ch, "CREATE TABLE default.kept (x UInt8) ENGINE = MergeTree ORDER BY x")
+		httpQuery(t, ch, "INSERT INTO default.kept (x) VALUES (7)")
+		addr, httpAddr := ch.Addr(), ch.HTTPAddr()
+		if err := ch.Restart(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if ch.Addr() != addr || ch.HTTPAddr() != httpAddr {
+			t.Fatalf("ports changed: %s %s -> %s %s", addr, httpAddr, ch.Addr(), ch.HTTPAddr())
+		}
+		if got := httpQuery(t, ch, "SELECT x FROM default.kept"); got != "7\n" {
+			t.Fatalf("after restart the table holds %q", got)
+		}
+	})
+
+	t.Run("a killed server comes back with its data", func(t *testing.T) {
+		if err := ch.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := http.Get("http://" + ch.HTTPAddr() + "/ping"); err == nil {
+			t.Fatal("a killed server still answers")
+		}
+		if err := ch.Restart(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := httpQuery(t, ch, "SELECT count() FROM default.kept"); got != "1\n" {
+			t.Fatalf("after kill and restart the table holds %q rows", got)
+		}
+	})
+}
+
+func TestClickHouseCloseRemovesItsDirectory(t *testing.T) {
+	ch, err := StartClickHouse(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := ch.Dir()
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("data dir missing while running: %v", err)
+	}
+	if err := ch.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("data dir still there after Close: %v", err)
+	}
+	if err := ch.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := ch.Restart(context.Background()); err == nil {
+		t.Fatal("Restart after Close succeeded")
+	}
+}
