@@ -28,6 +28,7 @@ type goldenEvent struct {
 	Message    *goldenMessage    `json:"message,omitempty"`
 	Receipt    *goldenReceipt    `json:"receipt,omitempty"`
 	Reaction   *goldenReaction   `json:"reaction,omitempty"`
+	Reactions  *goldenReactions  `json:"reaction_set,omitempty"`
 	Membership *goldenMembership `json:"membership,omitempty"`
 	Handover   *goldenHandover   `json:"handover,omitempty"`
 }
@@ -58,6 +59,17 @@ type goldenReaction struct {
 	Actor   goldenActor `json:"actor"`
 	Emoji   string      `json:"emoji"`
 	Present bool        `json:"present"`
+}
+
+type goldenReactions struct {
+	Target string               `json:"target"`
+	Items  []goldenReactionItem `json:"items"`
+}
+
+type goldenReactionItem struct {
+	Actor goldenActor `json:"actor"`
+	Emoji string      `json:"emoji"`
+	AtMs  int64       `json:"at_ms"`
 }
 
 type goldenMembership struct {
@@ -97,6 +109,12 @@ func renderEvent(t *testing.T, ev event.Event) []byte {
 	}
 	if r := ev.Reaction; ev.Kind == event.KindReaction || r != (event.Reaction{}) {
 		g.Reaction = &goldenReaction{Target: string(r.Target), Actor: actorName(r.Actor), Emoji: r.Emoji, Present: r.Present}
+	}
+	if r := ev.Reactions; ev.Kind == event.KindReactionSet || r.Target != "" || r.Items != nil {
+		g.Reactions = &goldenReactions{Target: string(r.Target), Items: make([]goldenReactionItem, 0, len(r.Items))}
+		for _, it := range r.Items {
+			g.Reactions.Items = append(g.Reactions.Items, goldenReactionItem{Actor: actorName(it.Actor), Emoji: it.Emoji, AtMs: it.AtMs})
+		}
 	}
 	if m := ev.Membership; ev.Kind == event.KindMembership || m != (event.Membership{}) {
 		g.Membership = &goldenMembership{Group: string(m.Group), Action: m.Action.String(), Member: actorName(m.Member)}
@@ -167,14 +185,19 @@ func compareGolden(t *testing.T, path string, got [][]byte) {
 // eventStrings lists every string of an event.
 func eventStrings(ev *event.Event) []string {
 	m, r, x, g, h := &ev.Message, &ev.Receipt, &ev.Reaction, &ev.Membership, &ev.Handover
-	return []string{
+	strs := []string{
 		string(ev.Tenant), ev.Platform,
 		string(m.ID), string(m.ConversationID), string(m.Sender.ID), m.Recipient.ID, string(m.Parent), m.ContentType,
 		string(r.Msg), string(r.Member),
 		string(x.Target), string(x.Actor.ID), x.Emoji,
 		string(g.Group), string(g.Member.ID),
 		string(h.ConversationID), string(h.User),
+		string(ev.Reactions.Target),
 	}
+	for _, it := range ev.Reactions.Items {
+		strs = append(strs, string(it.Actor.ID), it.Emoji)
+	}
+	return strs
 }
 
 // assertOwnMemory fails when a string of ev points into the record it was decoded from: such a string would

@@ -17,6 +17,20 @@ func BenchmarkCausalFoundry(b *testing.B) {
 	}
 }
 
+func BenchmarkGenerate(b *testing.B) {
+	for _, format := range allFormats {
+		b.Run(format, func(b *testing.B) {
+			b.ReportAllocs()
+			cfg := gen.DefaultConfig()
+			for b.Loop() {
+				if _, err := gen.Generate(format, cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkWriteJSONL(b *testing.B) {
 	b.ReportAllocs()
 	d := generate(b, gen.DefaultConfig())

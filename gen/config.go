@@ -11,22 +11,29 @@ type Config struct {
 	Seed  int64     `default:"1" envconfig:"SEED"`
 	Start time.Time `default:"2024-02-13T15:09:20Z" envconfig:"START"` // first event time (UTC)
 
-	Users    int `default:"200" envconfig:"USERS"`
-	Bots     int `default:"4" envconfig:"BOTS"`
+	// Users are the end users (Causal Foundry users, Expertflow customers, Chatlayer users,
+	// VoIPbin agents and end users); Expertflow and Chatlayer have 1 + Users/25 agents.
+	Users int `default:"200" envconfig:"USERS"`
+	Bots  int `default:"4" envconfig:"BOTS"`
+	// Groups are the group chats of Causal Foundry and VoIPbin; VoIPbin has 1 + Groups/8
+	// customers (tenants).
 	Groups   int `default:"20" envconfig:"GROUPS"`
 	Messages int `default:"2000" envconfig:"MESSAGES"` // distinct messages, reactions not included
 
-	// DuplicateRate is the share of valid records emitted two or three times as exact copies.
+	// DuplicateRate is the share of valid records emitted two or three times as exact copies,
+	// and the share of Chatlayer messages sent again in other bytes.
 	DuplicateRate float64 `default:"0.05" envconfig:"DUPLICATE_RATE"`
-	// OutOfOrderRate is the share of receipts, replies and reactions placed before their
-	// message (the parent, for a reply) in record order.
+	// OutOfOrderRate is the share of receipts, replies, reactions and VoIPbin updates placed
+	// before their message (the parent, for a reply) in record order.
 	OutOfOrderRate float64 `default:"0.1" envconfig:"OUT_OF_ORDER_RATE"`
-	// LateRate is the share of receipts placed hours after their message in record order.
+	// LateRate is the share of receipts and VoIPbin updates placed hours after their message in
+	// record order.
 	LateRate float64 `default:"0.05" envconfig:"LATE_RATE"`
-	// SkewRate is the share of receipts stamped before their message (clock skew).
+	// SkewRate is the share of Causal Foundry receipts stamped before their message (clock
+	// skew).
 	SkewRate float64 `default:"0.02" envconfig:"SKEW_RATE"`
-	// OrphanRate adds this share of receipts (relative to the real ones) for message ids that
-	// never occur.
+	// OrphanRate adds this share of Causal Foundry receipts (relative to the real ones) for
+	// message ids that never occur.
 	OrphanRate float64 `default:"0.01" envconfig:"ORPHAN_RATE"`
 	// BadRate adds this share of poison records (relative to the valid distinct ones).
 	BadRate float64 `default:"0.01" envconfig:"BAD_RATE"`
@@ -89,7 +96,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.OutOfOrderRate+c.LateRate > 1 {
-		bad("LATE_RATE", "must be at most 1 - "+envPrefix+"OUT_OF_ORDER_RATE (a receipt is either out of order or late)")
+		bad("LATE_RATE", "must be at most 1 - "+envPrefix+"OUT_OF_ORDER_RATE (a receipt or update is either out of order or late)")
 	}
 	return errors.Join(errs...)
 }

@@ -76,8 +76,10 @@ func TestValidateNamesTheVariable(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Validate() = %v, want an error naming %s", err, tt.want)
 			}
-			if _, err := gen.CausalFoundry(cfg); err == nil {
-				t.Fatal("CausalFoundry accepted an invalid config")
+			for _, format := range allFormats {
+				if _, err := gen.Generate(format, cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("%s: error %v, want one naming %s", format, err, tt.want)
+				}
 			}
 		})
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // Source is the source column of every Causal Foundry row.
-const Source = "causalfoundry"
+const Source = FormatCausalFoundry
 
 // Expected holds the contract rows the dataset must yield, sorted by their identity.
 type Expected struct {
@@ -42,48 +42,52 @@ type MessageReceipt struct {
 	AtMs, LatencyMs                         int64
 }
 
+// canonMessage is a message reduced to what its rows depend on, whatever its format; every
+// format's model reduces to these and fold does the arithmetic once.
+type canonMessage struct {
+	fact      MessageFact    // identity and descriptive columns; fold fills the rest
+	receipts  []canonReceipt // every receipt the stream carries, repeats included
+	reactions int            // reactions currently on the message
+}
+
+type canonReceipt struct {
+	member, status string
+	at             int64
+}
+
 // receiptID is a receipt's identity within its message.
 type receiptID struct{ member, status string }
 
-// expected folds the model into rows; orphan receipts are absent from it by construction.
-func (w *world) expected() Expected {
+// msgKey is a message's identity: replies find their parent by it.
+type msgKey struct{ source, tenant, id string }
+
+// fold turns messages into sorted contract rows.
+func fold(msgs []canonMessage) Expected {
 	var e Expected
 	type replyAgg struct {
 		n     uint32
 		first int64
 	}
-	replies := map[*message]*replyAgg{}
-	for _, m := range w.msgs {
-		if m.parent == nil {
+	replies := map[msgKey]*replyAgg{}
+	for i := range msgs {
+		f := &msgs[i].fact
+		if f.ParentMsgID == "" {
 			continue
 		}
-		a := replies[m.parent]
+		k := msgKey{f.Source, f.Tenant, f.ParentMsgID}
+		a := replies[k]
 		if a == nil {
-			a = &replyAgg{first: m.at.ms}
-			replies[m.parent] = a
+			a = &replyAgg{first: f.SentAtMs}
+			replies[k] = a
 		}
 		a.n++
-		a.first = min(a.first, m.at.ms)
+		a.first = min(a.first, f.SentAtMs)
 	}
 
-	for _, m := range w.msgs {
-		sent := m.at.ms
-		f := MessageFact{
-			Source:         Source,
-			Platform:       m.conv.platform,
-			MsgID:          m.id,
-			ConversationID: conversationID(m),
-			SenderType:     m.sender.kind,
-			SenderID:       m.sender.id,
-			RecipientType:  m.recipientType(),
-			RecipientID:    m.recipientID,
-			ContentType:    m.content,
-			SentAt:         time.UnixMilli(sent - sent%1000).UTC(),
-			SentAtMs:       sent,
-		}
-		if m.parent != nil {
-			f.ParentMsgID = m.parent.id
-		}
+	for _, m := range msgs {
+		f := m.fact
+		sent := f.SentAtMs
+		f.SentAt = time.UnixMilli(sent - sent%1000).UTC()
 
 		// Earliest time of each receipt identity: a later repeat changes nothing.
 		first := map[receiptID]int64{}
@@ -93,14 +97,14 @@ func (w *world) expected() Expected {
 			t, ok := first[id]
 			if !ok {
 				order = append(order, id)
-				t = r.at.ms
+				t = r.at
 			}
-			first[id] = min(t, r.at.ms)
+			first[id] = min(t, r.at)
 		}
 		for _, id := range order {
 			at := first[id]
 			e.MessageReceipts = append(e.MessageReceipts, MessageReceipt{
-				Source: Source, MsgID: m.id, MemberID: id.member, Status: id.status,
+				Source: f.Source, Tenant: f.Tenant, MsgID: f.MsgID, MemberID: id.member, Status: id.status,
 				AtMs: at, LatencyMs: max(at-sent, 0),
 			})
 			switch id.status {
@@ -117,38 +121,25 @@ func (w *world) expected() Expected {
 			}
 		}
 
-		if a := replies[m]; a != nil {
+		if a := replies[msgKey{f.Source, f.Tenant, f.MsgID}]; a != nil {
 			f.Replies = a.n
 			f.FirstReplyLatencyMs = NullInt64{max(a.first-sent, 0), true}
 		}
-
-		distinct := map[[2]string]bool{}
-		for _, r := range m.reactions {
-			distinct[[2]string{r.actor.id, r.emoji}] = true
-		}
-		f.Reactions = uint32(len(distinct))
+		f.Reactions = uint32(m.reactions)
 		e.MessageFacts = append(e.MessageFacts, f)
 	}
-
-	slices.SortFunc(e.MessageFacts, func(a, b MessageFact) int { return cmp.Compare(a.MsgID, b.MsgID) })
-	slices.SortFunc(e.MessageReceipts, func(a, b MessageReceipt) int {
-		return cmp.Or(cmp.Compare(a.MsgID, b.MsgID), cmp.Compare(a.MemberID, b.MemberID), cmp.Compare(a.Status, b.Status))
-	})
+	e.sort()
 	return e
 }
 
-// conversationID is the group id, or the sorted participant pair of a direct chat (the
-// sender alone when the message names no recipient).
-func conversationID(m *message) string {
-	switch {
-	case m.conv.groupID != "":
-		return m.conv.groupID
-	case m.recipientID == "":
-		return m.sender.id
-	case m.recipientID < m.sender.id:
-		return m.recipientID + ":" + m.sender.id
-	}
-	return m.sender.id + ":" + m.recipientID
+func (e *Expected) sort() {
+	slices.SortFunc(e.MessageFacts, func(a, b MessageFact) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.MsgID, b.MsgID))
+	})
+	slices.SortFunc(e.MessageReceipts, func(a, b MessageReceipt) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Tenant, b.Tenant), cmp.Compare(a.MsgID, b.MsgID),
+			cmp.Compare(a.MemberID, b.MemberID), cmp.Compare(a.Status, b.Status))
+	})
 }
 
 // minLatency keeps the smaller latency, clamped at 0 (clock skew).

@@ -78,3 +78,18 @@ func (g rng) uuid() string {
 	hex.Encode(s[24:36], b[10:16])
 	return string(s[:])
 }
+
+const nanoidAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+// nanoid returns a 21-character id of letters, digits, '_' and '-', the shape of Expertflow
+// participant and message ids; none of these characters needs escaping in a row.
+func (g rng) nanoid() string {
+	b := g.bytes(21)
+	for i := range b {
+		b[i] = nanoidAlphabet[b[i]&63]
+	}
+	return string(b)
+}
+
+// hexID returns n random bytes in lower-case hex, the shape of a document store's object id.
+func (g rng) hexID(n int) string { return hex.EncodeToString(g.bytes(n)) }

@@ -24,21 +24,61 @@ type emission struct {
 }
 
 type stream struct {
-	g   rng
-	ems []emission
+	g      rng
+	format string
+	ems    []emission
 }
+
+func newStream(g rng, format string) *stream { return &stream{g: g, format: format} }
 
 func (s *stream) emit(arrival int64, value []byte) {
 	s.ems = append(s.ems, emission{
 		arrival: arrival,
 		seq:     len(s.ems),
-		rec:     Record{Key: s.g.bytes(16), Value: value, TimestampMs: arrival},
+		rec:     Record{Key: s.g.bytes(16), Value: value, TimestampMs: arrival, Format: s.format},
 	})
 }
 
+// finish mixes in poison records, rendered by bad for the i-th one stamped at ms, and exact
+// duplicates of the valid records, then sorts the stream into topic order. It returns how
+// many poison records and extra copies it added.
+func (s *stream) finish(cfg Config, bad func(i int, ms int64) []byte) (poison, dups int) {
+	g := s.g
+	valid := len(s.ems)
+	lo, hi := s.ems[0].arrival, s.ems[0].arrival
+	for _, e := range s.ems {
+		lo, hi = min(lo, e.arrival), max(hi, e.arrival)
+	}
+	poison = int(float64(valid)*cfg.BadRate + 0.5)
+	for i := range poison {
+		ms := g.between(max(lo, cfg.Start.UnixMilli()), hi)
+		s.emit(ms, bad(i, ms))
+	}
+	for i := range valid {
+		if !g.chance(cfg.DuplicateRate) {
+			continue
+		}
+		copies := 1
+		if g.chance(threeCopyShare) {
+			copies = 2
+		}
+		for range copies {
+			orig := s.ems[i]
+			dup := orig.rec
+			dup.Key, dup.Value = bytes.Clone(orig.rec.Key), bytes.Clone(orig.rec.Value)
+			s.ems = append(s.ems, emission{arrival: g.between(orig.arrival, hi), seq: len(s.ems), rec: dup})
+			dups++
+		}
+	}
+	slices.SortFunc(s.ems, func(a, b emission) int {
+		return cmp.Or(cmp.Compare(a.arrival, b.arrival), cmp.Compare(a.seq, b.seq))
+	})
+	return poison, dups
+}
+
 // records renders the model, mixes in poison and duplicates and returns the topic order.
-func (w *world) records(g rng, cfg Config) ([]Record, Stats, int) {
-	s := &stream{g: g}
+func (w *world) records(g rng, cfg Config) ([]emission, Stats, int) {
+	s := newStream(g, FormatCausalFoundry)
 	var st Stats
 	for _, e := range w.groupEvents {
 		s.emit(e.at, renderGroupEvent(g, e))
@@ -71,43 +111,11 @@ func (w *world) records(g rng, cfg Config) ([]Record, Stats, int) {
 	}
 	st.OrphanReceipts = len(w.orphans)
 
-	valid := len(s.ems)
-	lo, hi := s.ems[0].arrival, s.ems[0].arrival
-	for _, e := range s.ems {
-		lo, hi = min(lo, e.arrival), max(hi, e.arrival)
-	}
-	poison := int(float64(valid)*cfg.BadRate + 0.5)
-	for i := range poison {
-		ms := g.between(max(lo, cfg.Start.UnixMilli()), hi)
-		s.emit(ms, renderPoison(g, w, poisonKind(i%int(poisonKinds)), ms))
-	}
-	for i := range valid {
-		if !g.chance(cfg.DuplicateRate) {
-			continue
-		}
-		copies := 1
-		if g.chance(threeCopyShare) {
-			copies = 2
-		}
-		for range copies {
-			orig := s.ems[i]
-			s.ems = append(s.ems, emission{
-				arrival: g.between(orig.arrival, hi),
-				seq:     len(s.ems),
-				rec:     Record{Key: bytes.Clone(orig.rec.Key), Value: bytes.Clone(orig.rec.Value), TimestampMs: orig.rec.TimestampMs},
-			})
-			st.Duplicates++
-		}
-	}
-
-	slices.SortFunc(s.ems, func(a, b emission) int {
-		return cmp.Or(cmp.Compare(a.arrival, b.arrival), cmp.Compare(a.seq, b.seq))
+	poison, dups := s.finish(cfg, func(i int, ms int64) []byte {
+		return renderPoison(g, w, poisonKind(i%int(poisonKinds)), ms)
 	})
-	recs := make([]Record, len(s.ems))
-	for i, e := range s.ems {
-		recs[i] = e.rec
-	}
-	return recs, st, poison
+	st.Duplicates = dups
+	return s.ems, st, poison
 }
 
 // messageArrival places a message shortly after its time, or a reply before its parent when

@@ -20,6 +20,7 @@ func DecodeOnly(ctx context.Context, cfg Config, want int, extra ...kgo.Opt) (in
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumeTopics(cfg.InputTopics.Topics()...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxBytes(cfg.FetchMaxBytes),
 	}, extra...)...)
 	if err != nil {
 		return 0, fmt.Errorf("kafka client: %w", err)

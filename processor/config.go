@@ -23,6 +23,9 @@ type Config struct {
 	DLQTopic          string        `envconfig:"DLQ_TOPIC" default:"chatpulse.dlq"`
 	SessionTimeout    time.Duration `envconfig:"KAFKA_SESSION_TIMEOUT" default:"45s"`
 	CommitInterval    time.Duration `envconfig:"COMMIT_INTERVAL" default:"2s"`
+	// FetchMaxBytes bounds the bytes one fetch may return, and so the records buffered before
+	// workers take them.
+	FetchMaxBytes int32 `envconfig:"KAFKA_FETCH_MAX_BYTES" default:"16777216"`
 }
 
 // DefaultConfig returns the configuration the default tags describe.
@@ -36,6 +39,7 @@ func DefaultConfig() Config {
 		DLQTopic:          "chatpulse.dlq",
 		SessionTimeout:    45 * time.Second,
 		CommitInterval:    2 * time.Second,
+		FetchMaxBytes:     16 << 20,
 	}
 }
 
@@ -78,6 +82,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_SESSION_TIMEOUT: must be at least 1s, got %s", c.SessionTimeout))
+	}
+	if c.FetchMaxBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_FETCH_MAX_BYTES: must be at least 1048576, got %d", c.FetchMaxBytes))
 	}
 	if c.CommitInterval <= 0 {
 		errs = append(errs, fmt.Errorf("CHATPULSE_COMMIT_INTERVAL: must be positive, got %s", c.CommitInterval))

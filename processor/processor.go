@@ -69,6 +69,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.ConsumerGroup(p.cfg.Group),
 		kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxBytes(p.cfg.FetchMaxBytes),
 		kgo.SessionTimeout(p.cfg.SessionTimeout),
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(p.cfg.CommitInterval),

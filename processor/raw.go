@@ -26,6 +26,7 @@ type rawTask struct {
 	bundles []route.Bundle // by repartition partition
 	records []kgo.Record
 	spare   [][]byte // bundle buffers to reuse once the batch is acknowledged
+	reasons []string // dead-letter reasons of the batch, counted once it is committed
 	logs    limiter
 }
 
@@ -34,7 +35,7 @@ func newRawTask(w *worker, f decode.Format) *rawTask {
 }
 
 func (t *rawTask) process(recs []*kgo.Record) {
-	t.records = t.records[:0]
+	t.records, t.reasons = t.records[:0], t.reasons[:0]
 	var events, routed, dead int
 	for _, rec := range recs {
 		n, ok := t.route(rec)
@@ -64,7 +65,8 @@ func (t *rawTask) process(recs []*kgo.Record) {
 	}
 	t.w.mark(recs[len(recs)-1])
 	s := t.w.p.stats
-	s.Records.Add(uint64(len(recs)))
+	s.addRaw(TopicPartition{t.w.topic, t.w.partition}, len(recs), dead)
+	s.addDeadLetters(t.reasons)
 	s.Events.Add(uint64(events))
 	s.Routed.Add(uint64(routed))
 }
@@ -135,7 +137,8 @@ const (
 )
 
 func (t *rawTask) deadLetter(rec *kgo.Record, format decode.Format, err error) {
-	reason := t.w.p.deadLetter(rec, err)
+	reason := classify(err)
+	t.reasons = append(t.reasons, reason)
 	t.records = append(t.records, dlqRecord(t.w.p.cfg, rec, format.String(), reason, err))
 	t.logs.do(func(suppressed int) {
 		t.w.log.Warn("dead-lettered record", "offset", rec.Offset, "reason", reason, "err", err, "suppressed", suppressed)

@@ -101,10 +101,12 @@ func (t *stateTask) publish() {
 // deadLetter sends an undecodable repartition record to the dead-letter topic: a record this
 // release cannot read must not stall the partition.
 func (t *stateTask) deadLetter(rec *kgo.Record, err error) {
-	reason := t.w.p.deadLetter(rec, err)
+	reason := classify(err)
 	dl := dlqRecord(t.w.p.cfg, rec, "internal", reason, err)
 	t.w.log.Error("dead-lettered repartition record", "offset", rec.Offset, "err", err)
-	t.w.retry("produce dead letter", func(ctx context.Context) error {
+	if t.w.retry("produce dead letter", func(ctx context.Context) error {
 		return t.w.cl.ProduceSync(ctx, &dl).FirstErr()
-	})
+	}) {
+		t.w.p.stats.addDeadLetters([]string{reason})
+	}
 }

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/route"
 )
@@ -28,9 +26,47 @@ type Stats struct {
 
 	mu       sync.Mutex
 	byReason map[string]uint64
+	raw      map[TopicPartition]RawCounts
 }
 
-func newStats() *Stats { return &Stats{byReason: make(map[string]uint64)} }
+// TopicPartition names one partition of a topic.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// RawCounts accounts for the records of one raw partition that this member committed: every
+// one was either decoded or dead-lettered.
+type RawCounts struct {
+	Records, Decoded, DeadLettered uint64
+}
+
+func newStats() *Stats {
+	return &Stats{byReason: make(map[string]uint64), raw: make(map[TopicPartition]RawCounts)}
+}
+
+// RawPartitions returns the per-partition accounting of raw records.
+func (s *Stats) RawPartitions() map[TopicPartition]RawCounts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := make(map[TopicPartition]RawCounts, len(s.raw))
+	for k, v := range s.raw {
+		m[k] = v
+	}
+	return m
+}
+
+// addRaw counts a committed batch of a raw partition.
+func (s *Stats) addRaw(tp TopicPartition, records, dead int) {
+	s.Records.Add(uint64(records))
+	s.mu.Lock()
+	c := s.raw[tp]
+	c.Records += uint64(records)
+	c.Decoded += uint64(records - dead)
+	c.DeadLettered += uint64(dead)
+	s.raw[tp] = c
+	s.mu.Unlock()
+}
 
 // DeadLetteredBy returns the dead-letter counts per reason.
 func (s *Stats) DeadLetteredBy() map[string]uint64 {
@@ -46,19 +82,27 @@ func (s *Stats) DeadLetteredBy() map[string]uint64 {
 // ReasonInternalCorrupt is the dead-letter reason of a repartition record that cannot be read.
 const ReasonInternalCorrupt = "internal_corrupt"
 
-// deadLetter classifies err, counts it and returns its reason. Every error that reaches a dead
-// letter is poison: retrying the same bytes can never succeed.
-func (p *Processor) deadLetter(rec *kgo.Record, err error) string {
-	reason := string(decode.ReasonOf(err))
+// classify returns the dead-letter reason of err. Every error that reaches a dead letter is
+// poison: retrying the same bytes can never succeed.
+func classify(err error) string {
 	if errors.Is(err, route.ErrCorrupt) {
-		reason = ReasonInternalCorrupt
+		return ReasonInternalCorrupt
 	}
-	if reason == "" {
-		reason = "unclassified"
+	if reason := decode.ReasonOf(err); reason != "" {
+		return string(reason)
 	}
-	p.stats.DeadLettered.Add(1)
-	p.stats.mu.Lock()
-	p.stats.byReason[reason]++
-	p.stats.mu.Unlock()
-	return reason
+	return "unclassified"
+}
+
+// addDeadLetters counts committed dead letters by reason.
+func (s *Stats) addDeadLetters(reasons []string) {
+	if len(reasons) == 0 {
+		return
+	}
+	s.DeadLettered.Add(uint64(len(reasons)))
+	s.mu.Lock()
+	for _, r := range reasons {
+		s.byReason[r]++
+	}
+	s.mu.Unlock()
 }

@@ -28,7 +28,7 @@ type worker struct {
 }
 
 // queuedBatches is how many fetched batches may wait for one partition's worker.
-const queuedBatches = 4
+const queuedBatches = 2
 
 func (p *Processor) newWorker(ctx context.Context, cl *kgo.Client, topic string, partition int32) *worker {
 	wctx, cancel := context.WithCancel(ctx)

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Installs what tests and the demo run against: Debian's clickhouse-server. Go modules come
-# through the module proxy on first build; kfake is a Go module, so Kafka needs no install.
+# Installs what tests and the demo run against, from Debian's packages: clickhouse-server (the
+# real ClickHouse the tests start as a child process) and kcat (a librdkafka client the tests use
+# to read what chatpulse writes with a client other than its own). Kafka itself is kfake, a Go
+# module, so it needs no install.
 set -euo pipefail
-if command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ]; then
-  exit 0
-fi
+missing=()
+command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+[ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "deps: clickhouse-server is missing; install it as root: apt-get install -y clickhouse-server" >&2; exit 1; }
+  command -v sudo >/dev/null 2>&1 || { echo "deps: missing ${missing[*]}; install as root: apt-get install -y ${missing[*]}" >&2; exit 1; }
   sudo="sudo"
 fi
-echo "deps: installing clickhouse-server (Debian package)"
+echo "deps: installing ${missing[*]} (Debian packages)"
 $sudo apt-get update -qq
-# The package's post-install tries to start a system service; nothing here needs it running.
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clickhouse-server >/dev/null
+# clickhouse-server's post-install may try to start a system service; nothing here needs it.
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

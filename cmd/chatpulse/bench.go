@@ -38,6 +38,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	held := fs.Int("held", 1_000_000, "messages to hold in join state for the heap-per-message figure")
 	flushRows := fs.Int("flush-rows", sink.DefaultConfig().FlushRows, "rows per ClickHouse insert (CHATPULSE_FLUSH_ROWS)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the full-pipeline run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file when every raw record is routed (the largest backlog)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -123,7 +124,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	chPid := findProcess("clickhouse-server", ch.Dir())
 	cpu0 := [3]time.Duration{processCPU(os.Getpid()), processCPU(broker.Pid()), processCPU(chPid)}
-	phases, err := benchPipeline(ctx, cfg, log, n)
+	phases, err := benchPipeline(ctx, cfg, log, n, *memProfile)
 	cpu1 := [3]time.Duration{processCPU(os.Getpid()), processCPU(broker.Pid()), processCPU(chPid)}
 	pprof.StopCPUProfile()
 	if err != nil {
@@ -152,7 +153,7 @@ type pipelinePhases struct {
 
 // benchPipeline runs one worker until the group has committed every record, which happens only
 // once every row is in ClickHouse.
-func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records int) (pipelinePhases, error) {
+func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records int, memProfile string) (pipelinePhases, error) {
 	var ph pipelinePhases
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -181,6 +182,11 @@ func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records in
 		}
 		if ph.routed == 0 {
 			ph.routed = time.Since(start)
+			if memProfile != "" {
+				if err := writeHeapProfile(memProfile); err != nil {
+					return ph, err
+				}
+			}
 		}
 		if lag, err := processor.Lag(ctx, cfg.Processor); err == nil && lag == 0 {
 			ph.visible = time.Since(start)
@@ -188,6 +194,18 @@ func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records in
 			return ph, <-done
 		}
 	}
+}
+
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("bench: heap profile: %w", err)
+	}
+	return nil
 }
 
 // heldMessageBytes measures the heap a message costs while join state holds it.

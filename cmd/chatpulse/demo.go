@@ -19,21 +19,28 @@ import (
 	"github.com/chatpulse/chatpulse/testenv"
 )
 
-const demoTopic = "chat.causalfoundry"
+// demoTopics is one input topic per format, as a deployment that knows its producers would
+// configure them.
+var demoTopics = processor.TopicFormats{
+	"chat.causalfoundry": decode.FormatCausalFoundry,
+	"chat.expertflow":    decode.FormatExpertflow,
+	"chat.chatlayer":     decode.FormatChatlayer,
+	"chat.voipbin":       decode.FormatVoipbin,
+}
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	messages := fs.Int("messages", 2000, "distinct messages to generate")
 	workers := fs.Int("workers", 2, "consumer-group members to run")
-	verbose := fs.Bool("v", false, "log the workers at info level")
+	verbose := fs.Bool("v", false, "log the workers at info level (default: errors only; dead letters are summed up in the report)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *messages < 1 || *workers < 1 {
 		return errors.New("demo: -messages and -workers must be positive")
 	}
-	level := slog.LevelWarn
+	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelInfo
 	}
@@ -55,27 +62,32 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	gcfg := gen.DefaultConfig()
 	gcfg.Messages = *messages
-	data, err := gen.CausalFoundry(gcfg)
+	data, err := gen.Mixed(gcfg)
 	if err != nil {
 		return err
 	}
 	brokers := kafka.Brokers()
-	if err := processor.CreateTopic(ctx, brokers, demoTopic, 12); err != nil {
-		return err
+	byTopic := map[string][]processor.RawRecord{}
+	for _, r := range data.Records {
+		topic := "chat." + r.Format
+		byTopic[topic] = append(byTopic[topic], processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs})
 	}
-	recs := make([]processor.RawRecord, len(data.Records))
-	for i, r := range data.Records {
-		recs[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
+	for _, topic := range demoTopics.Topics() {
+		if err := processor.CreateTopic(ctx, brokers, topic, 12); err != nil {
+			return err
+		}
+		if err := processor.Produce(ctx, brokers, topic, byTopic[topic]); err != nil {
+			return err
+		}
+		say("produced %5d raw records to %s (12 partitions, random keys)", len(byTopic[topic]), topic)
 	}
-	if err := processor.Produce(ctx, brokers, demoTopic, recs); err != nil {
-		return err
-	}
-	say("produced %d raw Causal Foundry records to %s (12 partitions, random keys): %d messages, %d receipts, %d reactions, %d duplicates, %d bad",
-		len(recs), demoTopic, data.Stats.Messages, data.Stats.Receipts, data.Stats.Reactions, data.Stats.Duplicates, data.Poison)
+	st := data.Stats
+	say("in all %d messages, %d receipts, %d reactions, %d handovers, %d duplicates, %d bad records",
+		st.Messages, st.Receipts, st.Reactions, st.Handovers, st.Duplicates, data.Poison)
 
 	cfg := config{Log: logConfig{Level: level, Format: "text"}, Join: join.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
 	cfg.Processor.Brokers = brokers
-	cfg.Processor.InputTopics = processor.TopicFormats{demoTopic: decode.FormatCausalFoundry}
+	cfg.Processor.InputTopics = demoTopics
 	cfg.Processor.Group = "chatpulse-demo"
 	cfg.Processor.CommitInterval = 200 * time.Millisecond
 	cfg.Sink.Addr = ch.Addr()
@@ -102,7 +114,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			})
 		}()
 	}
-	if err := waitCaughtUp(runCtx, cfg.Processor, len(recs), func() uint64 {
+	if err := waitCaughtUp(runCtx, cfg.Processor, len(data.Records), func() uint64 {
 		mu.Lock()
 		defer mu.Unlock()
 		var n uint64

@@ -1,0 +1,133 @@
+package processor_test
+
+import (
+	"context"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/chatpulse/chatpulse/processor"
+	"github.com/chatpulse/chatpulse/testenv"
+)
+
+const goodRecord = `{"ts":"2024-02-13 15:09:20Z","type":"receipt","props":{"type":"read","msg_id":"m1","member_id":"u1"}}`
+
+// TestBadRecordsAreDeadLetteredWithTheirReason feeds bad records between good ones and checks
+// that each lands in the dead-letter topic unchanged, with its reason and origin in headers,
+// while the partition goes on and is committed to its end.
+func TestBadRecordsAreDeadLetteredWithTheirReason(t *testing.T) {
+	bad := []struct {
+		value, reason string
+	}{
+		{`{"ts":"2024-02-13 15:09:20Z","type":"message","props":{"platform":"whats`, "malformed_json"},
+		{`{"ts":"2024-02-13 15:09:20Z","type":"message","props":{"platform":"web","msg_id":7}}`, "wrong_type"},
+		{`{"ts":"2024-02-13 15:09:20Z","type":"typing","props":{}}`, "unknown_kind"},
+		{`{"ts":"2024-02-13 15:09:20Z","type":"receipt","props":{"type":"read"}}`, "missing_field"},
+		{`{"ts":"1969-12-31 23:59:59Z","type":"receipt","props":{"type":"read","msg_id":"m1"}}`, "bad_timestamp"},
+		{`{"ts":"2024-02-13 15:09:20Z","type":"receipt","props":{"type":"seen","msg_id":"m1"}}`, "unknown_enum"},
+	}
+	kafka := testenv.KafkaForTest(t)
+	p := newPipeline(t, kafka, "mixed", 1, "dlq")
+	var recs []*kgo.Record
+	for i, b := range bad {
+		recs = append(recs,
+			&kgo.Record{Topic: "mixed", Value: []byte(goodRecord)},
+			&kgo.Record{Topic: "mixed", Key: []byte("k" + strconv.Itoa(i)), Value: []byte(b.value),
+				Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("t" + strconv.Itoa(i))}}})
+	}
+	ctx := context.Background()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	m := p.start("solo")
+	p.waitCaughtUp()
+
+	s := m.proc.Stats()
+	if s.DeadLettered.Load() != uint64(len(bad)) || s.Records.Load() != uint64(len(recs)) {
+		t.Fatalf("dead-lettered %d of %d records, want %d", s.DeadLettered.Load(), s.Records.Load(), len(bad))
+	}
+	for _, b := range bad {
+		if n := s.DeadLetteredBy()[b.reason]; n != 1 {
+			t.Errorf("reason %s counted %d times, want 1", b.reason, n)
+		}
+	}
+
+	got := consumeAll(t, p.brokers, p.cfg.DLQTopic, len(bad))
+	for i, rec := range got {
+		h := headers(rec)
+		want := bad[i]
+		if string(rec.Value) != want.value || string(rec.Key) != "k"+strconv.Itoa(i) {
+			t.Errorf("dead letter %d: key %q value %q, want the original record", i, rec.Key, rec.Value)
+		}
+		checks := map[string]string{
+			"trace":                   "t" + strconv.Itoa(i),
+			processor.HeaderReason:    want.reason,
+			processor.HeaderTopic:     "mixed",
+			processor.HeaderPartition: "0",
+			processor.HeaderOffset:    strconv.Itoa(2*i + 1),
+			processor.HeaderFormat:    "causalfoundry",
+		}
+		for k, v := range checks {
+			if h[k] != v {
+				t.Errorf("dead letter %d: header %s = %q, want %q", i, k, h[k], v)
+			}
+		}
+		if h[processor.HeaderError] == "" {
+			t.Errorf("dead letter %d has no error header", i)
+		}
+	}
+
+	// A client that is not franz-go reads the same dead letters and their headers.
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Fatal("kcat is not installed (scripts/deps.sh installs it): ", err)
+	}
+	out, err := exec.Command(kcat, "-b", p.brokers[0], "-C", "-t", p.cfg.DLQTopic, "-o", "beginning", "-e", "-q",
+		"-f", "%k|%h\n").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kcat: %v\n%s", err, out)
+	}
+	for i, b := range bad {
+		if !strings.Contains(string(out), "k"+strconv.Itoa(i)+"|") || !strings.Contains(string(out), processor.HeaderReason+"="+b.reason) {
+			t.Errorf("kcat did not see dead letter %d with reason %s:\n%s", i, b.reason, out)
+		}
+	}
+}
+
+func consumeAll(t *testing.T, brokers []string, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records from %s: %v", len(out), n, topic, err)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func headers(rec *kgo.Record) map[string]string {
+	m := map[string]string{}
+	for _, h := range rec.Headers {
+		m[h.Key] = string(h.Value)
+	}
+	return m
+}

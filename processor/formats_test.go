@@ -1,0 +1,85 @@
+package processor_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/chatpulse/chatpulse/decode"
+	"github.com/chatpulse/chatpulse/gen"
+	"github.com/chatpulse/chatpulse/processor"
+	"github.com/chatpulse/chatpulse/testenv"
+)
+
+// TestMixedFormatsAreDecodedAndAccountedFor streams all four formats, interleaved on one
+// randomly keyed topic read with format detection, through two workers. Per raw partition,
+// every record consumed is either decoded or dead-lettered; the dead letters are exactly the
+// generator's bad records; and the contract views equal the generator's rows.
+func TestMixedFormatsAreDecodedAndAccountedFor(t *testing.T) {
+	cfg := gen.DefaultConfig()
+	cfg.Messages = 2000
+	cfg.BadRate = 0.05
+	data, err := gen.Mixed(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kafka := testenv.KafkaForTest(t)
+	p := newPipeline(t, kafka, "mixed", 12, "mixed")
+	p.cfg.InputTopics = processor.TopicFormats{"mixed": decode.FormatAuto}
+	a, b := p.start("a"), p.start("b")
+	p.produce(data.Records, "mixed")
+	p.waitCaughtUp()
+
+	got := p.views()
+	assertLines(t, "message_facts", got["message_facts"], data.Expected.MessageFactsLines())
+	assertLines(t, "message_receipts", got["message_receipts"], data.Expected.MessageReceiptsLines())
+
+	ends := endOffsets(t, p.brokers, "mixed")
+	counts := map[int32]processor.RawCounts{}
+	for _, m := range []*member{a, b} {
+		for tp, c := range m.proc.Stats().RawPartitions() {
+			sum := counts[tp.Partition]
+			sum.Records += c.Records
+			sum.Decoded += c.Decoded
+			sum.DeadLettered += c.DeadLettered
+			counts[tp.Partition] = sum
+		}
+	}
+	var dead uint64
+	for part, end := range ends {
+		c := counts[part]
+		if c.Records != uint64(end) || c.Decoded+c.DeadLettered != c.Records {
+			t.Errorf("partition %d: %d records in the log, %d consumed = %d decoded + %d dead-lettered",
+				part, end, c.Records, c.Decoded, c.DeadLettered)
+		}
+		dead += c.DeadLettered
+	}
+	if dead != uint64(data.Poison) {
+		t.Errorf("dead-lettered %d records, the generator made %d bad ones", dead, data.Poison)
+	}
+	var inDLQ int64
+	for _, end := range endOffsets(t, p.brokers, p.cfg.DLQTopic) {
+		inDLQ += end
+	}
+	if inDLQ != int64(data.Poison) {
+		t.Errorf("the dead-letter topic holds %d records, want %d", inDLQ, data.Poison)
+	}
+}
+
+func endOffsets(t *testing.T, brokers []string, topic string) map[int32]int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+	return out
+}
