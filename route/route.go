@@ -7,11 +7,11 @@ import "github.com/chatpulse/chatpulse/event"
 type Kind uint8
 
 const (
-	KindMessage  Kind = iota + 1 // a message at the partition of its own id
-	KindReply                    // a reply at the partition of its parent
-	KindReceipt                  // a receipt at the partition of its message
-	KindReaction                 // a reaction at the partition of its target
-	KindReactionSet              // a snapshot of a message's reactions at its partition
+	KindMessage     Kind = iota + 1 // a message at the partition of its own id
+	KindReply                       // a reply at the partition of its parent
+	KindReceipt                     // a receipt at the partition of its message
+	KindReaction                    // a reaction at the partition of its target
+	KindReactionSet                 // a snapshot of a message's reactions at its partition
 )
 
 var kindNames = [...]string{KindMessage: "message", KindReply: "reply", KindReceipt: "receipt", KindReaction: "reaction", KindReactionSet: "reaction_set"}
