@@ -44,18 +44,7 @@ type cfBody struct {
 // type, because real receipts arrive as "group" events. The event time is ts, or the record timestamp when
 // ts is absent or null.
 func DecodeCausalFoundry(rec Record, dst []event.Event) ([]event.Event, error) {
-	if err := checkSize(rec); err != nil {
-		return dst, err
-	}
-	var env cfEnvelope
-	if err := unmarshalRecord(rec.Value, &env); err != nil {
-		return dst, err
-	}
-	ev, err := env.event(rec)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, ev), nil
+	return decodeOne[cfEnvelope](rec, dst)
 }
 
 // looksCausalFoundry reports whether value is an object with the envelope keys "type" and "props".
@@ -84,23 +73,11 @@ func (env *cfEnvelope) event(rec Record) (event.Event, *Error) {
 		}
 	}
 
-	switch env.TS.state {
-	case timeAbsent:
-		ev.AtMs = rec.TimestampMs
-	case timeOK:
-		ev.AtMs = env.TS.ms
-	case timeBad:
-		return ev, poisonf(ReasonBadTimestamp, "ts is not a date-time or epoch ms")
-	default:
-		return ev, poisonf(ReasonWrongType, "ts is not a string or number")
+	at, terr := env.TS.eventTime("ts", rec.TimestampMs)
+	if terr != nil {
+		return ev, terr
 	}
-	if ev.AtMs < event.MinAtMs || ev.AtMs >= event.MaxAtMs {
-		what := "ts"
-		if env.TS.state == timeAbsent {
-			what = "record timestamp (no ts)"
-		}
-		return ev, poisonf(ReasonBadTimestamp, "%s %d ms outside [2000, 2100)", what, ev.AtMs)
-	}
+	ev.AtMs = at
 
 	var k keeper
 	p := &env.Props

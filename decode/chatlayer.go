@@ -77,18 +77,7 @@ type clActionData struct {
 
 // DecodeChatlayer appends the one event of a Chatlayer record to dst, or returns dst unchanged and a *Error.
 func DecodeChatlayer(rec Record, dst []event.Event) ([]event.Event, error) {
-	if err := checkSize(rec); err != nil {
-		return dst, err
-	}
-	var r clRecord
-	if err := unmarshalRecord(rec.Value, &r); err != nil {
-		return dst, err
-	}
-	ev, err := r.event(rec)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, ev), nil
+	return decodeOne[clRecord](rec, dst)
 }
 
 // looksChatlayer reports whether value is an object with the keys "user" and "actor" at its top level.
@@ -103,23 +92,11 @@ func (r *clRecord) event(rec Record) (event.Event, *Error) {
 		return ev, poisonf(ReasonWrongType, "record is null, not an object")
 	}
 
-	switch r.Timestamp.state {
-	case timeAbsent:
-		ev.AtMs = rec.TimestampMs
-	case timeOK:
-		ev.AtMs = r.Timestamp.ms
-	case timeBad:
-		return ev, poisonf(ReasonBadTimestamp, "timestamp is not epoch ms or a date-time")
-	default:
-		return ev, poisonf(ReasonWrongType, "timestamp is not a number or string")
+	at, terr := r.Timestamp.eventTime("timestamp", rec.TimestampMs)
+	if terr != nil {
+		return ev, terr
 	}
-	if ev.AtMs < event.MinAtMs || ev.AtMs >= event.MaxAtMs {
-		what := "timestamp"
-		if r.Timestamp.state == timeAbsent {
-			what = "record timestamp (no timestamp)"
-		}
-		return ev, poisonf(ReasonBadTimestamp, "%s %d ms outside [2000, 2100)", what, ev.AtMs)
-	}
+	ev.AtMs = at
 
 	if r.User.ID == "" {
 		return ev, poisonf(ReasonMissingField, "missing user.id")

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -212,30 +211,7 @@ func TestChatlayerRejectsBadInput(t *testing.T) {
 		{"a bad timestamp is reported before a missing user", clText.with("user", "-").with("timestamp", `"soon"`).json(), 0, ReasonBadTimestamp},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			recMs := c.recordMs
-			if recMs == 0 {
-				recMs = seedRecordMs
-			}
-			prefix := []event.Event{{Kind: event.KindReceipt}}
-			out, err := DecodeChatlayer(Record{Value: []byte(c.value), TimestampMs: recMs}, prefix)
-			if err == nil {
-				t.Fatalf("decoded to %s, want reason %s", renderEvent(t, out[len(out)-1]), c.reason)
-			}
-			var pe *Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *Error", err)
-			}
-			if pe.Reason != c.reason {
-				t.Fatalf("reason %s (%v), want %s", pe.Reason, err, c.reason)
-			}
-			if len(out) != 1 || out[0].Kind != event.KindReceipt {
-				t.Fatalf("dst changed on error: %d events", len(out))
-			}
-			if len(err.Error()) > 400 {
-				t.Fatalf("error message of %d bytes: %.100s...", len(err.Error()), err.Error())
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkRejected(t, DecodeChatlayer, c.value, c.recordMs, c.reason) })
 	}
 }
 

@@ -93,3 +93,26 @@ func Detect(value []byte) (Format, bool) {
 	}
 	return FormatAuto, false
 }
+
+// mapper is a source record type that maps itself to one canonical event.
+type mapper[R any] interface {
+	*R
+	event(rec Record) (event.Event, *Error)
+}
+
+// decodeOne is what every single-event decoder does: bound the size, parse the JSON into the
+// source's record type, map it to an event, and append that to dst, or leave dst unchanged.
+func decodeOne[R any, P mapper[R]](rec Record, dst []event.Event) ([]event.Event, error) {
+	if err := checkSize(rec); err != nil {
+		return dst, err
+	}
+	var r R
+	if err := unmarshalRecord(rec.Value, &r); err != nil {
+		return dst, err
+	}
+	ev, err := P(&r).event(rec)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, ev), nil
+}

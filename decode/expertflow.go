@@ -60,18 +60,7 @@ type efAttachment struct {
 //     from, the activity's subject; handoff hands the conversation to an agent, and noAgentAvailable leaves it
 //     with the bot as no agent could take it. A handover's user is the first Customer among from and to.
 func DecodeExpertflow(rec Record, dst []event.Event) ([]event.Event, error) {
-	if err := checkSize(rec); err != nil {
-		return dst, err
-	}
-	var r efRecord
-	if err := unmarshalRecord(rec.Value, &r); err != nil {
-		return dst, err
-	}
-	ev, err := r.event(rec)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, ev), nil
+	return decodeOne[efRecord](rec, dst)
 }
 
 // looksExpertflow reports whether value is an object with the keys "conversationId" and "messageType".
@@ -115,23 +104,11 @@ func (r *efRecord) event(rec Record) (event.Event, *Error) {
 		return ev, poisonf(ReasonUnknownEnum, "unknown messageType %q", clip(r.MessageType))
 	}
 
-	switch r.Timestamp.state {
-	case timeAbsent:
-		ev.AtMs = rec.TimestampMs
-	case timeOK:
-		ev.AtMs = r.Timestamp.ms
-	case timeBad:
-		return ev, poisonf(ReasonBadTimestamp, "timestamp is not a date-time or epoch ms")
-	default:
-		return ev, poisonf(ReasonWrongType, "timestamp is not a string or number")
+	at, terr := r.Timestamp.eventTime("timestamp", rec.TimestampMs)
+	if terr != nil {
+		return ev, terr
 	}
-	if ev.AtMs < event.MinAtMs || ev.AtMs >= event.MaxAtMs {
-		what := "timestamp"
-		if r.Timestamp.state == timeAbsent {
-			what = "record timestamp (no timestamp)"
-		}
-		return ev, poisonf(ReasonBadTimestamp, "%s %d ms outside [2000, 2100)", what, ev.AtMs)
-	}
+	ev.AtMs = at
 
 	if r.ConversationID == "" {
 		return ev, efMissing("conversationId")

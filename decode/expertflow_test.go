@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -219,30 +218,7 @@ func TestExpertflowRejectsBadInput(t *testing.T) {
 		{"a null timestamp with a record time after 2100 is a bad timestamp", efJoin("timestamp", `null`), 4102444800000, ReasonBadTimestamp},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			recMs := c.recordMs
-			if recMs == 0 {
-				recMs = seedRecordMs
-			}
-			prefix := []event.Event{{Kind: event.KindReceipt}}
-			out, err := DecodeExpertflow(Record{Value: []byte(c.value), TimestampMs: recMs}, prefix)
-			if err == nil {
-				t.Fatalf("decoded to %s, want reason %s", renderEvent(t, out[len(out)-1]), c.reason)
-			}
-			var pe *Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *Error", err)
-			}
-			if pe.Reason != c.reason {
-				t.Fatalf("reason %s (%v), want %s", pe.Reason, err, c.reason)
-			}
-			if len(out) != 1 || out[0].Kind != event.KindReceipt {
-				t.Fatalf("dst changed on error: %d events", len(out))
-			}
-			if len(err.Error()) > 400 {
-				t.Fatalf("error message of %d bytes: %.100s...", len(err.Error()), err.Error())
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkRejected(t, DecodeExpertflow, c.value, c.recordMs, c.reason) })
 	}
 }
 

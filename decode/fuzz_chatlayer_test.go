@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,34 +13,13 @@ import (
 // derived id has its form and is the same when the record is decoded again.
 func FuzzChatlayer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value []byte) {
-		_, _ = Detect(value)
-		prefix := []event.Event{{Kind: event.KindReceipt, Receipt: event.Receipt{Msg: "sentinel"}}}
-		out, err := DecodeChatlayer(Record{Value: value, TimestampMs: seedRecordMs}, prefix)
-		if len(out) == 0 || !reflect.DeepEqual(out[0], prefix[0]) {
-			t.Fatalf("the events already in dst were changed")
-		}
-		if err != nil {
-			var pe *Error
-			if !errors.As(err, &pe) || pe.Reason == "" {
-				t.Fatalf("error %v is not a *Error with a reason", err)
-			}
-			if len(out) != 1 {
-				t.Fatalf("an error (%v) and %d events", err, len(out)-1)
-			}
+		evs := checkDecoded(t, DecodeChatlayer, event.SourceChatlayer, 1, value)
+		if evs == nil {
 			return
 		}
-		if len(out) != 2 {
-			t.Fatalf("no error and %d events, want 1", len(out)-1)
-		}
-		ev := &out[1]
-		if verr := ev.Validate(); verr != nil {
-			t.Fatalf("decoded event fails validation: %v", verr)
-		}
-		if ev.Source != event.SourceChatlayer || ev.Tenant != "" {
-			t.Fatalf("source %s tenant %q", ev.Source, ev.Tenant)
-		}
-		if ev.Platform == "" || ev.Platform != strings.ToLower(ev.Platform) {
-			t.Fatalf("platform %q is empty or not lower case", ev.Platform)
+		ev := &evs[0]
+		if ev.Tenant != "" || ev.Platform == "" {
+			t.Fatalf("tenant %q platform %q", ev.Tenant, ev.Platform)
 		}
 		switch ev.Kind {
 		case event.KindMessage:
@@ -53,7 +31,6 @@ func FuzzChatlayer(f *testing.F) {
 		default:
 			t.Fatalf("kind %s", ev.Kind)
 		}
-		assertOwnMemory(t, ev, value)
 		again, err := DecodeChatlayer(Record{Value: value, TimestampMs: seedRecordMs}, nil)
 		if err != nil || len(again) != 1 || !reflect.DeepEqual(again[0], *ev) {
 			t.Fatalf("a second decode of the record differs: %v", err)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chatpulse/chatpulse/event"
 	json "github.com/goccy/go-json"
 )
 
@@ -185,3 +186,25 @@ func daysIn(year, month int) int {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// eventTime resolves the event time a field gives: its own time, or the record timestamp when
+// the field is absent, as long as it falls in the range events may have. field names it in errors.
+func (t jsonTime) eventTime(field string, recordMs int64) (int64, *Error) {
+	ms := t.ms
+	switch t.state {
+	case timeAbsent:
+		ms = recordMs
+	case timeBad:
+		return 0, poisonf(ReasonBadTimestamp, "%s is not a date-time or epoch ms", field)
+	case timeWrongType:
+		return 0, poisonf(ReasonWrongType, "%s is not a string or number", field)
+	}
+	if ms < event.MinAtMs || ms >= event.MaxAtMs {
+		what := field
+		if t.state == timeAbsent {
+			what = "record timestamp (no " + field + ")"
+		}
+		return 0, poisonf(ReasonBadTimestamp, "%s %d ms outside [2000, 2100)", what, ms)
+	}
+	return ms, nil
+}

@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"errors"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -253,26 +252,7 @@ func TestVoipbinRejectsBadInput(t *testing.T) {
 		{"a reaction tm_create in words is a bad timestamp", vbWithReaction(vbReactionProps.with("tm_create", `"now"`)), ReasonBadTimestamp},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			prefix := []event.Event{{Kind: event.KindHandover}}
-			out, err := DecodeVoipbin(Record{Value: []byte(c.value), TimestampMs: seedRecordMs}, prefix)
-			if err == nil {
-				t.Fatalf("decoded to %s, want reason %s", renderEvent(t, out[len(out)-1]), c.reason)
-			}
-			var pe *Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *Error", err)
-			}
-			if pe.Reason != c.reason {
-				t.Fatalf("reason %s (%v), want %s", pe.Reason, err, c.reason)
-			}
-			if len(out) != 1 || out[0].Kind != event.KindHandover {
-				t.Fatalf("dst changed on error: %d events", len(out))
-			}
-			if len(err.Error()) > 400 {
-				t.Fatalf("error message of %d bytes: %.100s...", len(err.Error()), err.Error())
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkRejected(t, DecodeVoipbin, c.value, 0, c.reason) })
 	}
 }
 
