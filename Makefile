@@ -3,7 +3,7 @@
 
 GO        ?= go
 FUZZTIME  ?= 10s
-BENCH_EVENTS ?= 200000
+BENCH_EVENTS ?= 1000000
 
 .PHONY: all build demo test unit fuzz bench deps vet clean
 

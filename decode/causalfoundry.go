@@ -44,7 +44,12 @@ type cfBody struct {
 // type, because real receipts arrive as "group" events. The event time is ts, or the record timestamp when
 // ts is absent or null.
 func DecodeCausalFoundry(rec Record, dst []event.Event) ([]event.Event, error) {
-	return decodeOne[cfEnvelope](rec, dst)
+	var env cfEnvelope
+	if err := parse(rec, &env); err != nil {
+		return dst, err
+	}
+	ev, err := env.event(rec)
+	return appendEvent(dst, ev, err)
 }
 
 // looksCausalFoundry reports whether value is an object with the envelope keys "type" and "props".

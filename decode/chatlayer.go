@@ -77,7 +77,12 @@ type clActionData struct {
 
 // DecodeChatlayer appends the one event of a Chatlayer record to dst, or returns dst unchanged and a *Error.
 func DecodeChatlayer(rec Record, dst []event.Event) ([]event.Event, error) {
-	return decodeOne[clRecord](rec, dst)
+	var r clRecord
+	if err := parse(rec, &r); err != nil {
+		return dst, err
+	}
+	ev, err := r.event(rec)
+	return appendEvent(dst, ev, err)
 }
 
 // looksChatlayer reports whether value is an object with the keys "user" and "actor" at its top level.

@@ -94,23 +94,16 @@ func Detect(value []byte) (Format, bool) {
 	return FormatAuto, false
 }
 
-// mapper is a source record type that maps itself to one canonical event.
-type mapper[R any] interface {
-	*R
-	event(rec Record) (event.Event, *Error)
+// parse bounds the record's size and parses its JSON into v: the first steps of every decoder.
+func parse[T any](rec Record, v *T) *Error {
+	if err := checkSize(rec); err != nil {
+		return err
+	}
+	return unmarshalRecord(rec.Value, v)
 }
 
-// decodeOne is what every single-event decoder does: bound the size, parse the JSON into the
-// source's record type, map it to an event, and append that to dst, or leave dst unchanged.
-func decodeOne[R any, P mapper[R]](rec Record, dst []event.Event) ([]event.Event, error) {
-	if err := checkSize(rec); err != nil {
-		return dst, err
-	}
-	var r R
-	if err := unmarshalRecord(rec.Value, &r); err != nil {
-		return dst, err
-	}
-	ev, err := P(&r).event(rec)
+// appendEvent is the last step of a single-event decoder: dst with ev, or dst unchanged and err.
+func appendEvent(dst []event.Event, ev event.Event, err *Error) ([]event.Event, error) {
 	if err != nil {
 		return dst, err
 	}

@@ -60,7 +60,12 @@ type efAttachment struct {
 //     from, the activity's subject; handoff hands the conversation to an agent, and noAgentAvailable leaves it
 //     with the bot as no agent could take it. A handover's user is the first Customer among from and to.
 func DecodeExpertflow(rec Record, dst []event.Event) ([]event.Event, error) {
-	return decodeOne[efRecord](rec, dst)
+	var r efRecord
+	if err := parse(rec, &r); err != nil {
+		return dst, err
+	}
+	ev, err := r.event(rec)
+	return appendEvent(dst, ev, err)
 }
 
 // looksExpertflow reports whether value is an object with the keys "conversationId" and "messageType".

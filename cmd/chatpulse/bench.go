@@ -101,13 +101,19 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Sink.MaxPendingRows = max(cfg.Sink.MaxPendingRows, 2**flushRows)
 	cfg.Processor.CommitInterval = 200 * time.Millisecond
 
-	start := time.Now()
+	chPid := findProcess("clickhouse-server", ch.Dir())
+	cpuNow := func() [3]time.Duration {
+		return [3]time.Duration{processCPU(os.Getpid()), processCPU(broker.Pid()), processCPU(chPid)}
+	}
+	start, cpu0 := time.Now(), cpuNow()
 	events, err := processor.DecodeOnly(ctx, cfg.Processor, n)
 	if err != nil {
 		return err
 	}
-	ceiling := float64(events) / time.Since(start).Seconds()
-	say("(a) consume + decode:          %8.0f events/s (%d events in %s)", ceiling, events, time.Since(start).Round(time.Millisecond))
+	elapsed, cpu1 := time.Since(start), cpuNow()
+	ceiling := float64(events) / elapsed.Seconds()
+	say("(a) consume + decode:          %8.0f events/s (%d events in %s)", ceiling, events, elapsed.Round(time.Millisecond))
+	say("    CPU during (a): %s", cpuLine(cpu0, cpu1, elapsed))
 
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -122,10 +128,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("bench: %w", err)
 		}
 	}
-	chPid := findProcess("clickhouse-server", ch.Dir())
-	cpu0 := [3]time.Duration{processCPU(os.Getpid()), processCPU(broker.Pid()), processCPU(chPid)}
+	cpu0 = cpuNow()
 	phases, err := benchPipeline(ctx, cfg, log, n, *memProfile)
-	cpu1 := [3]time.Duration{processCPU(os.Getpid()), processCPU(broker.Pid()), processCPU(chPid)}
+	cpu1 = cpuNow()
 	pprof.StopCPUProfile()
 	if err != nil {
 		return err
@@ -136,12 +141,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	say("(b) full pipeline to ClickHouse: %8.0f events/s (all rows visible after %s)", rate, full.Round(time.Millisecond))
 	say("    first record after %s, all raw records routed after %s",
 		phases.first.Round(time.Millisecond), phases.routed.Round(time.Millisecond))
-	say("    CPU during (b): worker %.1fs, broker %.1fs, ClickHouse %.1fs (of %.1fs on %d cores)",
-		(cpu1[0] - cpu0[0]).Seconds(), (cpu1[1] - cpu0[1]).Seconds(), (cpu1[2] - cpu0[2]).Seconds(), full.Seconds(), runtime.NumCPU())
+	say("    CPU during (b): %s", cpuLine(cpu0, cpu1, full))
 	say("ratio (b)/(a):                  %8.1f%%", 100*rate/ceiling)
 	say("worker peak RSS during (b):     %8.1f MiB", float64(peak)/(1<<20))
 	say("heap per held message:          %8.1f bytes (%d messages held in join state)", heldMessageBytes(*held), *held)
 	return nil
+}
+
+// cpuLine renders the CPU time worker, broker and ClickHouse used between two readings.
+func cpuLine(before, after [3]time.Duration, wall time.Duration) string {
+	return fmt.Sprintf("worker %.1fs, broker %.1fs, ClickHouse %.1fs (of %.1fs on %d cores)",
+		(after[0] - before[0]).Seconds(), (after[1] - before[1]).Seconds(), (after[2] - before[2]).Seconds(),
+		wall.Seconds()*float64(runtime.NumCPU()), runtime.NumCPU())
 }
 
 // pipelinePhases are the moments of a pipeline run, measured from the worker's start.
