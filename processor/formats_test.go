@@ -2,6 +2,7 @@ package processor_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -82,4 +83,39 @@ func endOffsets(t *testing.T, brokers []string, topic string) map[int32]int64 {
 	out := map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
 	return out
+}
+
+// TestAFormatHeaderOverridesTheTopicsFormat reads a Causal Foundry topic that also carries a
+// VoIPbin record marked by the chatpulse-format header, and a record whose header names no
+// format, which is dead-lettered.
+func TestAFormatHeaderOverridesTheTopicsFormat(t *testing.T) {
+	const voipbin = `{"id":"vb-1","customer_id":"c1","owner_type":"agent","owner_id":"a1","chat_id":"chat-1","type":"normal","text":"hi","tm_create":"2024-01-17 10:32:00.000000"}`
+	kafka := testenv.KafkaForTest(t)
+	p := newPipeline(t, kafka, "cf", 1, "header")
+	header := func(v string) []kgo.RecordHeader {
+		return []kgo.RecordHeader{{Key: processor.FormatHeader, Value: []byte(v)}}
+	}
+	recs := []*kgo.Record{
+		{Topic: "cf", Value: []byte(goodRecord)},
+		{Topic: "cf", Value: []byte(voipbin), Headers: header("voipbin")},
+		{Topic: "cf", Value: []byte(goodRecord), Headers: header("whatsapp")},
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	m := p.start("solo")
+	p.waitCaughtUp()
+
+	facts := p.views()["message_facts"]
+	if len(facts) != 1 || !strings.HasPrefix(facts[0], "voipbin\tc1\tother\tvb-1\t") {
+		t.Errorf("message_facts = %q, want the VoIPbin message", facts)
+	}
+	if got := m.proc.Stats().DeadLetteredBy(); got["unknown_format"] != 1 || len(got) != 1 {
+		t.Errorf("dead letters by reason = %v, want one unknown_format", got)
+	}
 }

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"encoding/binary"
 	"errors"
 	"reflect"
 	"testing"
@@ -153,5 +154,40 @@ func BenchmarkEncodeDecode(b *testing.B) {
 		if _, err := Decode(buf, &got); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestLengthsClaimingMoreThanTheRecordAreCorrupt(t *testing.T) {
+	huge := binary.AppendUvarint(nil, 1<<30)
+	tests := []struct {
+		name  string
+		value []byte
+	}{
+		{"a string claiming a gigabyte is corrupt",
+			append([]byte{codecVersion, byte(KindReceipt), byte(event.KindReceipt), byte(event.SourceCausalFoundry), 2}, huge...)},
+		{"a reaction set claiming a billion items is corrupt",
+			append([]byte{codecVersion, byte(KindReactionSet), byte(event.KindReactionSet), byte(event.SourceVoipbin), 2, 0, 0, 1, 'm'},
+				binary.AppendUvarint(nil, 1<<30)...)},
+		{"a bundle entry claiming a gigabyte is corrupt", append([]byte{bundleVersion}, huge...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ev event.Event
+			allocs := testing.AllocsPerRun(10, func() {
+				var err error
+				if tt.value[0] == bundleVersion {
+					err = EachEvent(tt.value, &ev, func(Kind, *event.Event) {})
+				} else {
+					_, err = Decode(tt.value, &ev)
+				}
+				if !errors.Is(err, ErrCorrupt) {
+					t.Fatalf("err = %v, want ErrCorrupt", err)
+				}
+			})
+			// The record itself and the error are allocated; nothing of the claimed size is.
+			if allocs > 8 {
+				t.Fatalf("%v allocations for a %d-byte record", allocs, len(tt.value))
+			}
+		})
 	}
 }
