@@ -134,7 +134,14 @@ const (
 	HeaderPartition = "chatpulse.source.partition"
 	HeaderOffset    = "chatpulse.source.offset"
 	HeaderFormat    = "chatpulse.format"
+	// HeaderTruncated holds the original value's size when the dead letter keeps only its start.
+	HeaderTruncated = "chatpulse.truncated"
 )
+
+// maxDeadLetterValue keeps a dead letter below the 1 MiB record limit brokers use by default:
+// a poison record larger than that could never be written, and retrying it would stall its
+// partition. Larger values keep their first maxDeadLetterValue bytes.
+const maxDeadLetterValue = 900 << 10
 
 func (t *rawTask) deadLetter(rec *kgo.Record, format decode.Format, err error) {
 	reason := classify(err)
@@ -146,7 +153,7 @@ func (t *rawTask) deadLetter(rec *kgo.Record, format decode.Format, err error) {
 }
 
 func dlqRecord(cfg Config, rec *kgo.Record, format, reason string, err error) kgo.Record {
-	headers := make([]kgo.RecordHeader, 0, len(rec.Headers)+6)
+	headers := make([]kgo.RecordHeader, 0, len(rec.Headers)+7)
 	headers = append(headers, rec.Headers...)
 	headers = append(headers,
 		kgo.RecordHeader{Key: HeaderReason, Value: []byte(reason)},
@@ -156,11 +163,16 @@ func dlqRecord(cfg Config, rec *kgo.Record, format, reason string, err error) kg
 		kgo.RecordHeader{Key: HeaderOffset, Value: strconv.AppendInt(nil, rec.Offset, 10)},
 		kgo.RecordHeader{Key: HeaderFormat, Value: []byte(format)},
 	)
+	value := rec.Value
+	if len(value) > maxDeadLetterValue {
+		headers = append(headers, kgo.RecordHeader{Key: HeaderTruncated, Value: strconv.AppendInt(nil, int64(len(value)), 10)})
+		value = value[:maxDeadLetterValue]
+	}
 	return kgo.Record{
 		Topic:     cfg.DLQTopic,
 		Partition: rec.Partition % cfg.Partitions,
 		Key:       rec.Key,
-		Value:     rec.Value,
+		Value:     value,
 		Headers:   headers,
 		Timestamp: rec.Timestamp,
 	}
