@@ -26,6 +26,9 @@ type Config struct {
 	// FetchMaxBytes bounds the bytes one fetch may return, and so the records buffered before
 	// workers take them.
 	FetchMaxBytes int32 `envconfig:"KAFKA_FETCH_MAX_BYTES" default:"16777216"`
+	// HandoffTimeout bounds how long a member that gives partitions up (on rebalance or
+	// shutdown) waits for the sink to make their rows durable before committing what is.
+	HandoffTimeout time.Duration `envconfig:"HANDOFF_TIMEOUT" default:"20s"`
 }
 
 // DefaultConfig returns the configuration the default tags describe.
@@ -40,6 +43,7 @@ func DefaultConfig() Config {
 		SessionTimeout:    45 * time.Second,
 		CommitInterval:    2 * time.Second,
 		FetchMaxBytes:     16 << 20,
+		HandoffTimeout:    20 * time.Second,
 	}
 }
 
@@ -85,6 +89,9 @@ func (c Config) Validate() error {
 	}
 	if c.FetchMaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_FETCH_MAX_BYTES: must be at least 1048576, got %d", c.FetchMaxBytes))
+	}
+	if c.HandoffTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("CHATPULSE_HANDOFF_TIMEOUT: must be at least 1s, got %s", c.HandoffTimeout))
 	}
 	if c.CommitInterval <= 0 {
 		errs = append(errs, fmt.Errorf("CHATPULSE_COMMIT_INTERVAL: must be positive, got %s", c.CommitInterval))

@@ -147,6 +147,10 @@ func (p *Processor) assigned(ctx context.Context, cl *kgo.Client, assigned map[s
 // submitted rows durable, and commits, so that the next owner starts where this one stopped.
 func (p *Processor) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	p.stopWorkers(revoked)
+	// Bounded, so that a ClickHouse outage cannot hold a rebalance or a shutdown forever: what
+	// is not durable by then is not committed, and the next owner writes it again.
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.HandoffTimeout)
+	defer cancel()
 	if err := p.sink.Flush(ctx); err != nil {
 		p.log.Warn("flush before revoke", "err", err)
 	}
