@@ -76,3 +76,22 @@ func (s *Set) Append(o *Set) {
 	s.Replies = append(s.Replies, o.Replies...)
 	s.Reactions = append(s.Reactions, o.Reactions...)
 }
+
+// Session is one version of a user's session. A session is written again whenever it grows or
+// closes, with a higher Version; when two sessions merge or a session's start moves earlier,
+// the id it had is written once more with Deleted set. Readers keep, per SessionID, the row of
+// the highest Version and drop deleted ones.
+type Session struct {
+	Source       string
+	Tenant       string
+	Platform     string
+	UserID       string
+	SessionID    string
+	StartMs      int64
+	EndMs        int64
+	Messages     uint32 // the user's own messages and messages addressed to the user directly
+	UserMessages uint32 // the user's own messages
+	Closed       bool
+	Version      uint64
+	Deleted      bool
+}
