@@ -13,7 +13,7 @@ import (
 
 	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/gen"
-	"github.com/chatpulse/chatpulse/join"
+	"github.com/chatpulse/chatpulse/partition"
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
@@ -84,7 +84,7 @@ func (p *pipeline) start(name string) *member {
 		p.t.Fatal(err)
 	}
 	writer := sink.NewWriter(client, p.sink, log)
-	proc, err := processor.New(p.cfg, join.DefaultConfig(), writer, log)
+	proc, err := processor.New(p.cfg, partition.DefaultConfig(), writer, log)
 	if err != nil {
 		p.t.Fatal(err)
 	}

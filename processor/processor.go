@@ -9,7 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/chatpulse/chatpulse/join"
+	"github.com/chatpulse/chatpulse/partition"
 	"github.com/chatpulse/chatpulse/rows"
 )
 
@@ -23,7 +23,7 @@ type RowWriter interface {
 // Processor is one worker of the consumer group.
 type Processor struct {
 	cfg    Config
-	join   join.Config
+	state  partition.Config
 	sink   RowWriter
 	log    *slog.Logger
 	extra  []kgo.Opt
@@ -40,15 +40,15 @@ type tp struct {
 }
 
 // New returns a processor; extra client options (TLS, SASL, test hooks) are appended to its own.
-func New(cfg Config, joinCfg join.Config, sink RowWriter, log *slog.Logger, extra ...kgo.Opt) (*Processor, error) {
+func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, extra ...kgo.Opt) (*Processor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := joinCfg.Validate(); err != nil {
+	if err := state.Validate(); err != nil {
 		return nil, err
 	}
 	return &Processor{
-		cfg: cfg, join: joinCfg, sink: sink, log: log, extra: extra,
+		cfg: cfg, state: state, sink: sink, log: log, extra: extra,
 		stats:   newStats(),
 		workers: make(map[tp]*worker),
 	}, nil

@@ -7,7 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/chatpulse/chatpulse/event"
-	"github.com/chatpulse/chatpulse/join"
+	"github.com/chatpulse/chatpulse/partition"
 	"github.com/chatpulse/chatpulse/route"
 	"github.com/chatpulse/chatpulse/rows"
 )
@@ -16,19 +16,19 @@ import (
 // rows to the sink; the offset is committed when the sink reports the rows durable.
 type stateTask struct {
 	w         *worker
-	join      *join.State
+	state     *partition.State
 	ev        event.Event
 	out       rows.Set
 	discard   rows.Set
 	restoring bool
 	started   time.Time
 	replayed  uint64
-	published join.Stats
+	published partition.Stats
 }
 
 func newStateTask(w *worker) *stateTask {
 	w.horizon.Store(-1)
-	return &stateTask{w: w, join: join.New(w.p.join), restoring: true, started: time.Now()}
+	return &stateTask{w: w, state: partition.New(w.p.state), restoring: true, started: time.Now()}
 }
 
 func (t *stateTask) process(recs []*kgo.Record) {
@@ -41,7 +41,7 @@ func (t *stateTask) process(recs []*kgo.Record) {
 		}
 		n := 0
 		err := route.EachEvent(rec.Value, &t.ev, func(kind route.Kind, ev *event.Event) {
-			t.join.Apply(kind, ev, out)
+			t.state.Apply(kind, ev, out)
 			n++
 		})
 		if err != nil {
@@ -80,21 +80,22 @@ func (t *stateTask) process(recs []*kgo.Record) {
 // state counters start counting from here so that a replay is not counted twice.
 func (t *stateTask) restored() {
 	t.restoring = false
-	t.published = t.join.Stats()
+	t.published = t.state.Stats()
 	t.w.p.stats.Replayed.Add(t.replayed)
 	t.w.log.Info("partition state restored", "replayed", t.replayed, "took", time.Since(t.started).Round(time.Millisecond),
-		"messages", t.join.Messages(), "early", t.join.Early())
+		"gauges", t.state.Gauges())
 }
 
 func (t *stateTask) publish() {
-	now := t.join.Stats()
+	now := t.state.Stats()
 	s, was := t.w.p.stats, t.published
-	s.Messages.Add(now.Messages - was.Messages)
-	s.Duplicates.Add(now.Duplicates - was.Duplicates)
-	s.Joined.Add(now.Joined - was.Joined)
-	s.Held.Add(now.Held - was.Held)
-	s.Expired.Add(now.Expired - was.Expired)
-	s.NegativeLatency.Add(now.NegativeLatency - was.NegativeLatency)
+	s.Messages.Add(now.Join.Messages - was.Join.Messages)
+	s.Duplicates.Add(now.Join.Duplicates - was.Join.Duplicates)
+	s.Joined.Add(now.Join.Joined - was.Join.Joined)
+	s.Held.Add(now.Join.Held - was.Join.Held)
+	s.Expired.Add(now.Join.Expired - was.Join.Expired)
+	s.NegativeLatency.Add(now.Join.NegativeLatency - was.Join.NegativeLatency)
+	s.LateActivity.Add(now.Sessions.Late - was.Sessions.Late)
 	t.published = now
 }
 

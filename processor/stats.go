@@ -23,6 +23,7 @@ type Stats struct {
 	Held            atomic.Uint64
 	Expired         atomic.Uint64
 	NegativeLatency atomic.Uint64
+	LateActivity    atomic.Uint64 // session activity that arrived after its session could change
 
 	mu       sync.Mutex
 	byReason map[string]uint64

@@ -27,6 +27,7 @@ const (
 	nsMessage byte = 'm'
 	nsUser    byte = 'u'
 	nsGroup   byte = 'g'
+	nsConv    byte = 'c'
 )
 
 // MessageKey is the key of a message's join state: (source, tenant, msg_id).
@@ -42,6 +43,11 @@ func UserKey(src event.Source, tenant event.Tenant, id event.ActorID) Key {
 // GroupKey is the key of a group's membership state.
 func GroupKey(src event.Source, tenant event.Tenant, id event.GroupID) Key {
 	return sum(nsGroup, src, string(tenant), string(id))
+}
+
+// ConversationKey is the key of a conversation.
+func ConversationKey(src event.Source, tenant event.Tenant, id event.ConversationID) Key {
+	return sum(nsConv, src, string(tenant), string(id))
 }
 
 const (

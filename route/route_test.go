@@ -79,13 +79,19 @@ func TestTargets(t *testing.T) {
 		ev   event.Event
 		want []Target
 	}{
-		{"a reply goes to its own partition and to its parent's", evs[0],
-			[]Target{{KindMessage, MessageKey(src, "", "m2")}, {KindReply, MessageKey(src, "", "m1")}}},
+		{"a bot's reply to a user goes to its own partition, its parent's and the user's", evs[0],
+			[]Target{{KindMessage, MessageKey(src, "", "m2")}, {KindReply, MessageKey(src, "", "m1")},
+				{KindAddressed, UserKey(src, "", "a")}}},
+		{"a user's message goes to its own partition and the sender's", userMessage(),
+			[]Target{{KindMessage, MessageKey(src, "", "m3")}, {KindActivity, UserKey(src, "", "u9")}}},
 		{"a receipt goes to its message's partition", evs[1],
 			[]Target{{KindReceipt, MessageKey(event.SourceVoipbin, "t1", "m1")}}},
 		{"a reaction goes to its target's partition", evs[2],
 			[]Target{{KindReaction, MessageKey(src, "", "m1")}}},
-		{"a membership change has no join state", evs[3], nil},
+		{"a membership change goes to its group's partition", evs[3],
+			[]Target{{KindMembership, GroupKey(event.SourceExpertflow, "", "g")}}},
+		{"a handover goes to its conversation's partition", evs[4],
+			[]Target{{KindHandover, ConversationKey(event.SourceChatlayer, "", "c")}}},
 		{"a reaction set goes to its target's partition", evs[5],
 			[]Target{{KindReactionSet, MessageKey(event.SourceVoipbin, "t1", "m1")}}},
 	}
@@ -190,4 +196,10 @@ func TestLengthsClaimingMoreThanTheRecordAreCorrupt(t *testing.T) {
 			}
 		})
 	}
+}
+
+func userMessage() event.Event {
+	return event.Event{Kind: event.KindMessage, Source: event.SourceCausalFoundry, Platform: "web", AtMs: 1_707_836_960_000,
+		Message: event.Message{ID: "m3", ConversationID: "g", ContentType: "text",
+			Sender: event.Actor{Role: event.RoleUser, ID: "u9"}, Recipient: event.Recipient{Type: event.RecipientUser, ID: "b1"}}}
 }

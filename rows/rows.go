@@ -50,15 +50,19 @@ type Reaction struct {
 
 // Set is the rows produced by processing some events, grouped by table.
 type Set struct {
-	Messages  []Message
-	Receipts  []Receipt
-	Replies   []Reply
-	Reactions []Reaction
+	Messages    []Message
+	Receipts    []Receipt
+	Replies     []Reply
+	Reactions   []Reaction
+	Sessions    []Session
+	Memberships []MembershipChange
+	Handovers   []Handover
 }
 
 // Len is the number of rows in the set.
 func (s *Set) Len() int {
-	return len(s.Messages) + len(s.Receipts) + len(s.Replies) + len(s.Reactions)
+	return len(s.Messages) + len(s.Receipts) + len(s.Replies) + len(s.Reactions) +
+		len(s.Sessions) + len(s.Memberships) + len(s.Handovers)
 }
 
 // Reset empties the set and keeps its capacity.
@@ -67,6 +71,9 @@ func (s *Set) Reset() {
 	s.Receipts = s.Receipts[:0]
 	s.Replies = s.Replies[:0]
 	s.Reactions = s.Reactions[:0]
+	s.Sessions = s.Sessions[:0]
+	s.Memberships = s.Memberships[:0]
+	s.Handovers = s.Handovers[:0]
 }
 
 // Append adds every row of o to s.
@@ -75,6 +82,9 @@ func (s *Set) Append(o *Set) {
 	s.Receipts = append(s.Receipts, o.Receipts...)
 	s.Replies = append(s.Replies, o.Replies...)
 	s.Reactions = append(s.Reactions, o.Reactions...)
+	s.Sessions = append(s.Sessions, o.Sessions...)
+	s.Memberships = append(s.Memberships, o.Memberships...)
+	s.Handovers = append(s.Handovers, o.Handovers...)
 }
 
 // Session is one version of a user's session. A session is written again whenever it grows or
@@ -94,4 +104,27 @@ type Session struct {
 	Closed       bool
 	Version      uint64
 	Deleted      bool
+}
+
+// MembershipChange is one membership event of a group: a member joining, leaving or being
+// removed, or the group being created, updated or deleted (then MemberID is empty).
+type MembershipChange struct {
+	Source     string
+	Tenant     string
+	GroupID    string
+	MemberID   string
+	MemberType string
+	Action     string
+	AtMs       int64
+}
+
+// Handover is a conversation handed to a bot or an agent.
+type Handover struct {
+	Source         string
+	Tenant         string
+	Platform       string
+	ConversationID string
+	UserID         string
+	ToRole         string
+	AtMs           int64
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/route"
 	"github.com/chatpulse/chatpulse/rows"
+	"github.com/chatpulse/chatpulse/sessionize"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
@@ -89,7 +90,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runtime.GC()
 	debug.FreeOSMemory()
 
-	cfg := config{Log: logConfig{Level: slog.LevelWarn, Format: "text"}, Join: join.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
+	cfg := config{Log: logConfig{Level: slog.LevelWarn, Format: "text"}, Join: join.DefaultConfig(), Sessions: sessionize.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
 	cfg.Processor.Brokers = broker.Brokers()
 	cfg.Processor.InputTopics = processor.TopicFormats{benchTopic: decode.FormatCausalFoundry}
 	cfg.Processor.Group = "bench"

@@ -10,7 +10,9 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/chatpulse/chatpulse/join"
+	"github.com/chatpulse/chatpulse/partition"
 	"github.com/chatpulse/chatpulse/processor"
+	"github.com/chatpulse/chatpulse/sessionize"
 	"github.com/chatpulse/chatpulse/sink"
 )
 
@@ -35,7 +37,13 @@ type config struct {
 	Log       logConfig
 	Processor processor.Config
 	Join      join.Config
+	Sessions  sessionize.Config
 	Sink      sink.Config
+}
+
+// state is the configuration of a partition's state.
+func (c config) state() partition.Config {
+	return partition.Config{Join: c.Join, Sessions: c.Sessions}
 }
 
 // loadConfig reads and validates the whole configuration; an error names the variable.
@@ -48,6 +56,7 @@ func loadConfig() (config, error) {
 		{&c.Log, func() error { return c.Log.Validate() }},
 		{&c.Processor, func() error { return c.Processor.Validate() }},
 		{&c.Join, func() error { return c.Join.Validate() }},
+		{&c.Sessions, func() error { return c.Sessions.Validate() }},
 		{&c.Sink, func() error { return c.Sink.Validate() }},
 	}
 	var errs []error

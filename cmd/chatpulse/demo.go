@@ -15,6 +15,7 @@ import (
 	"github.com/chatpulse/chatpulse/gen"
 	"github.com/chatpulse/chatpulse/join"
 	"github.com/chatpulse/chatpulse/processor"
+	"github.com/chatpulse/chatpulse/sessionize"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
@@ -85,7 +86,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	say("in all %d messages, %d receipts, %d reactions, %d handovers, %d duplicates, %d bad records",
 		st.Messages, st.Receipts, st.Reactions, st.Handovers, st.Duplicates, data.Poison)
 
-	cfg := config{Log: logConfig{Level: level, Format: "text"}, Join: join.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
+	cfg := config{Log: logConfig{Level: level, Format: "text"}, Join: join.DefaultConfig(), Sessions: sessionize.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
 	cfg.Processor.Brokers = brokers
 	cfg.Processor.InputTopics = demoTopics
 	cfg.Processor.Group = "chatpulse-demo"

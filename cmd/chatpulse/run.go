@@ -32,7 +32,7 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger, onStart func(*
 		return err
 	}
 	writer := sink.NewWriter(client, cfg.Sink, log)
-	proc, err := processor.New(cfg.Processor, cfg.Join, writer, log)
+	proc, err := processor.New(cfg.Processor, cfg.state(), writer, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,3 @@
+// Package sessionize turns one partition's user activity into sessions by event time,
+// deterministically, so that a replay yields the same sessions.
+package sessionize
