@@ -1,6 +1,9 @@
 package gen
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Shares that shape ordinary traffic; the Config knobs shape the trouble.
 const (
@@ -20,6 +23,7 @@ const (
 	reactionShare       = 0.12 // of messages, 1 to 3 reactions
 	repeatReactionShare = 0.15 // the same actor and emoji again, as a new record
 	leaveShare          = 0.3  // of groups, one member leaves after the traffic
+	nonMemberShare      = 0.05 // of group messages in engagement traffic, sent by a non-member
 )
 
 const (
@@ -40,8 +44,8 @@ var (
 )
 
 // build draws the whole model; it is the only place that decides what happens.
-func build(cfg Config, g rng) *world {
-	w := &world{direct: map[string]*conversation{}}
+func build(cfg Config, g rng, p profile) *world {
+	w := &world{direct: map[string]*conversation{}, prof: p}
 	start := cfg.Start.UnixMilli()
 	for range cfg.Users {
 		w.users = append(w.users, actor{"user", g.uuid()})
@@ -51,23 +55,42 @@ func build(cfg Config, g rng) *world {
 	}
 	w.buildGroups(g, cfg.Groups, start)
 
-	// Message times are strictly increasing; the mean gap keeps any size within two days.
-	// The first message follows Start by more than the largest clock skew, so no event time
-	// precedes Start.
-	meanGap := max(min(minute, 2*day/int64(cfg.Messages)), 2)
-	t := start + firstMessageAfter
+	// Message times are strictly increasing; the clock keeps one day's traffic of any size
+	// within two days. The first message follows Start by more than the largest clock skew, so
+	// no event time precedes Start.
+	clk := newClock(cfg, cfg.Messages, 1, 2)
+	var t int64
 	for range cfg.Messages {
-		t += g.between(1, 2*meanGap-1)
+		t = clk.next(g)
+		w.avail = clk.available(len(w.users))
 		m := w.newMessage(g, cfg, t)
-		w.msgs = append(w.msgs, m)
-		m.conv.msgs = append(m.conv.msgs, m)
-		m.receipts = buildReceipts(g, cfg, m)
-		m.reactions = buildReactions(g, cfg, m)
+		w.add(g, cfg, m)
 	}
 	w.lastMs = t
+	if p.engage {
+		w.buildScriptedSessions(g, cfg)
+		w.buildChurn(g, start+firstMessageAfter, w.lastMs)
+	}
 	w.buildOrphans(g, cfg, start+firstMessageAfter)
 	w.buildLeaves(g)
+	if p.engage && len(w.groups) > 0 {
+		// The last group is deleted after the traffic; its members stay as they were.
+		w.groupEvents = append(w.groupEvents, groupEvent{conv: w.groups[len(w.groups)-1], kind: "delete", at: w.lastMs + 2*minute})
+	}
 	return w
+}
+
+// add appends a message to the model with its receipts and reactions.
+func (w *world) add(g rng, cfg Config, m *message) {
+	w.msgs = append(w.msgs, m)
+	m.conv.msgs = append(m.conv.msgs, m)
+	m.receipts = buildReceipts(g, cfg, m)
+	m.reactions = buildReactions(g, cfg, m)
+	if w.prof.engage {
+		for _, r := range m.reactions {
+			r.place = inOrder
+		}
+	}
 }
 
 func (w *world) buildGroups(g rng, n int, start int64) {
@@ -107,6 +130,11 @@ func (w *world) newMessage(g rng, cfg Config, t int64) *message {
 		m.conv = pick(g, w.groups)
 		m.sender = pick(g, m.conv.members)
 		m.recipientID = m.conv.groupID
+		if w.prof.engage && g.chance(nonMemberShare) {
+			if out := nonMembers(w.users, m.conv); len(out) > 0 {
+				m.sender = pick(g, out)
+			}
+		}
 	} else {
 		m.conv = w.directChat(g)
 		i := g.intn(2)
@@ -120,19 +148,31 @@ func (w *world) newMessage(g rng, cfg Config, t int64) *message {
 	m.at = newStamp(g, t)
 	if p := recentParent(g, m.conv, t); p != nil && g.chance(replyShare) {
 		m.parent = p
-		if g.chance(cfg.OutOfOrderRate) {
+		if g.chance(cfg.OutOfOrderRate) && !w.prof.engage {
 			m.place = outOfOrder
 		}
 	}
 	return m
 }
 
+// nonMembers lists the users that are not among the conversation's first members.
+func nonMembers(users []actor, c *conversation) []actor {
+	var out []actor
+	for _, u := range users {
+		if !slices.ContainsFunc(c.members, func(a actor) bool { return a.id == u.id }) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // directChat returns the chat of a random pair, creating it on first use.
 func (w *world) directChat(g rng) *conversation {
-	a := pick(g, w.users)
+	users := w.users[:w.avail]
+	a := pick(g, users)
 	var b actor
 	if len(w.bots) == 0 || g.chance(userUserShare) {
-		for b = pick(g, w.users); b.id == a.id; b = pick(g, w.users) {
+		for b = pick(g, users); b.id == a.id; b = pick(g, users) {
 		}
 	} else {
 		b = pick(g, w.bots)

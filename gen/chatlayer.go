@@ -76,12 +76,10 @@ func buildChatlayer(cfg Config, g rng) *clWorld {
 	for range 1 + cfg.Users/25 {
 		w.agents = append(w.agents, g.uuid())
 	}
-	start := cfg.Start.UnixMilli()
-	meanGap := max(min(minute, 2*day/int64(cfg.Messages)), 3)
-	t := start + firstMessageAfter
+	clk := newClock(cfg, cfg.Messages, 2, 3)
 	for range cfg.Messages {
-		t += g.between(2, 2*meanGap-2)
-		u := pick(g, w.users)
+		t := clk.next(g)
+		u := pick(g, w.users[:clk.available(len(w.users))])
 		w.maybeHandover(g, u, t-1)
 		w.msgs = append(w.msgs, w.newMessage(g, u, t))
 	}
@@ -210,10 +208,14 @@ func (w *clWorld) expected() Expected {
 	return fold(msgs)
 }
 
-func chatlayer(cfg Config) part {
+func chatlayer(cfg Config, p profile) part {
 	g := newRNG(cfg.Seed)
 	w := buildChatlayer(cfg, g)
-	s := newStream(g, FormatChatlayer)
+	s := newStream(g, FormatChatlayer, p)
+	replayWithin := hour
+	if p.engage {
+		replayWithin = resendWithin
+	}
 	var st Stats
 	for _, h := range w.handovers {
 		s.emit(h.at+g.between(0, jitterMs), renderCLHandover(g, h))
@@ -224,7 +226,7 @@ func chatlayer(cfg Config) part {
 		s.emit(arrival, renderCLMessage(g, m, false))
 		st.Messages++
 		if g.chance(cfg.DuplicateRate) {
-			s.emit(arrival+g.between(second, hour), renderCLMessage(g, m, true))
+			s.emit(arrival+g.between(second, replayWithin), renderCLMessage(g, m, true))
 			st.Replays++
 		}
 	}
@@ -232,5 +234,15 @@ func chatlayer(cfg Config) part {
 		return renderCLPoison(g, w, poisonKind(i%int(poisonKinds)), ms)
 	})
 	st.Duplicates = dups
-	return part{ems: s.ems, expected: w.expected(), poison: poison, stats: st}
+	return part{ems: s.ems, expected: w.expected(), handovers: w.handoverRows(), poison: poison, stats: st}
+}
+
+// handoverRows lists the handovers; the conversation and the end user are both the user id.
+func (w *clWorld) handoverRows() []Handover {
+	hs := make([]Handover, 0, len(w.handovers))
+	for _, h := range w.handovers {
+		hs = append(hs, Handover{Source: FormatChatlayer, Platform: "other", ConversationID: h.user.id,
+			UserID: h.user.id, ToRole: h.to, AtMs: h.at})
+	}
+	return hs
 }

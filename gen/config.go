@@ -19,6 +19,10 @@ type Config struct {
 	// customers (tenants).
 	Groups   int `default:"20" envconfig:"GROUPS"`
 	Messages int `default:"2000" envconfig:"MESSAGES"` // distinct messages, reactions not included
+	// Days spreads the messages over this many days, each day's share in bursts, with users
+	// joining the traffic day by day. 1 keeps the single-day pacing; 0 counts as 1, so a Config
+	// written without the knob keeps its bytes.
+	Days int `default:"1" envconfig:"DAYS"`
 
 	// DuplicateRate is the share of valid records emitted two or three times as exact copies,
 	// and the share of Chatlayer messages sent again in other bytes.
@@ -51,6 +55,7 @@ func DefaultConfig() Config {
 		Bots:           4,
 		Groups:         20,
 		Messages:       2000,
+		Days:           1,
 		DuplicateRate:  0.05,
 		OutOfOrderRate: 0.1,
 		LateRate:       0.05,
@@ -79,6 +84,9 @@ func (c Config) Validate() error {
 	if c.Messages < 1 || c.Messages > maxMessages {
 		bad("MESSAGES", fmt.Sprintf("must be between 1 and %d", maxMessages))
 	}
+	if c.Days < 0 || c.Days > maxDays {
+		bad("DAYS", fmt.Sprintf("must be between 1 and %d (0 counts as 1)", maxDays))
+	}
 	rates := []struct {
 		env string
 		v   float64
@@ -101,5 +109,11 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// maxMessages keeps one dataset in memory and its event times within a few days.
+// maxMessages keeps one dataset in memory and, with one day, its event times within a few days.
 const maxMessages = 10_000_000
+
+// maxDays keeps event times within a few years of Start.
+const maxDays = 1000
+
+// days is the number of days the traffic spans.
+func (c Config) days() int { return max(c.Days, 1) }

@@ -69,10 +69,12 @@ func (st *Stats) add(o Stats) {
 
 // part is one format's topic with the arrivals kept, so that Mixed can interleave parts.
 type part struct {
-	ems      []emission // topic order
-	expected Expected
-	poison   int
-	stats    Stats
+	ems         []emission // topic order
+	expected    Expected   // message_facts and message_receipts; derive adds the rest
+	memberships []MembershipEvent
+	handovers   []Handover
+	poison      int
+	stats       Stats
 }
 
 func (p part) dataset() Dataset {
@@ -80,21 +82,25 @@ func (p part) dataset() Dataset {
 	for i, e := range p.ems {
 		recs[i] = e.rec
 	}
-	return Dataset{Records: recs, Expected: p.expected, Poison: p.poison, Stats: p.stats}
+	return Dataset{Records: recs, Expected: p.expected.derive(p.memberships, p.handovers), Poison: p.poison, Stats: p.stats}
 }
 
 // generators make one format's part from a valid Config.
-var generators = map[string]func(Config) part{
+var generators = map[string]func(Config, profile) part{
 	FormatCausalFoundry: causalFoundry,
 	FormatExpertflow:    expertflow,
 	FormatChatlayer:     chatlayer,
 	FormatVoipbin:       voipbin,
 }
 
-// Generate generates the dataset of the named format, or the mixed dataset for "mixed".
+// Generate generates the dataset of the named format, the mixed dataset for "mixed" or the
+// engagement dataset for "engagement".
 func Generate(format string, cfg Config) (Dataset, error) {
-	if format == FormatMixed {
+	switch format {
+	case FormatMixed:
 		return Mixed(cfg)
+	case FormatEngagement:
+		return Engagement(cfg)
 	}
 	produce, ok := generators[format]
 	if !ok {
@@ -103,7 +109,7 @@ func Generate(format string, cfg Config) (Dataset, error) {
 	if err := cfg.Validate(); err != nil {
 		return Dataset{}, fmt.Errorf("generate %s: %w", format, err)
 	}
-	return produce(cfg).dataset(), nil
+	return produce(cfg, profile{}).dataset(), nil
 }
 
 // CausalFoundry generates a Causal Foundry chat-module topic and its expected contract rows.
@@ -118,9 +124,9 @@ func Chatlayer(cfg Config) (Dataset, error) { return Generate(FormatChatlayer, c
 // Voipbin generates a VoIPbin talk-message topic and its expected contract rows.
 func Voipbin(cfg Config) (Dataset, error) { return Generate(FormatVoipbin, cfg) }
 
-func causalFoundry(cfg Config) part {
+func causalFoundry(cfg Config, p profile) part {
 	g := newRNG(cfg.Seed)
-	w := build(cfg, g)
+	w := build(cfg, g, p)
 	ems, st, poison := w.records(g, cfg)
-	return part{ems: ems, expected: w.expected(), poison: poison, stats: st}
+	return part{ems: ems, expected: w.expected(), memberships: w.memberships(), poison: poison, stats: st}
 }

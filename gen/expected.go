@@ -9,10 +9,26 @@ import (
 // Source is the source column of every Causal Foundry row.
 const Source = FormatCausalFoundry
 
-// Expected holds the contract rows the dataset must yield, sorted by their identity.
+// Expected holds the contract rows the dataset must yield, sorted by their identity, and the
+// one-row results of the documented metrics.
 type Expected struct {
 	MessageFacts    []MessageFact
 	MessageReceipts []MessageReceipt
+
+	UserSessions     []UserSession     // the sessions' current rows, without closed
+	MembershipEvents []MembershipEvent // distinct rows of the internal membership_events table
+	GroupMembers     []GroupMember
+	GroupDaily       []GroupDay
+	Handovers        []Handover
+	EngagementDaily  []EngagementDay
+
+	DauWauMau           []DauWauMau // by day
+	NewUsers            []NewUsers  // by day
+	BotReplies          BotReplies
+	BotResponse         BotResponse
+	FirstHumanResponse  FirstHumanResponse
+	Containment         Containment
+	ReactionsPerMessage ReactionsPerMessage
 }
 
 // NullInt64 is a Nullable(Int64) column value.

@@ -47,3 +47,16 @@ func conversationID(m *message) string {
 	}
 	return m.sender.id + ":" + m.recipientID
 }
+
+// memberships lists the group events as membership changes; group-level ones name no member.
+func (w *world) memberships() []MembershipEvent {
+	out := make([]MembershipEvent, 0, len(w.groupEvents))
+	for _, e := range w.groupEvents {
+		ev := MembershipEvent{Source: Source, GroupID: e.conv.groupID, Action: e.kind, AtMs: e.at}
+		if memberLevel(e.kind) {
+			ev.MemberID, ev.MemberType = e.member.id, e.member.kind
+		}
+		out = append(out, ev)
+	}
+	return out
+}

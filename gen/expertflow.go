@@ -93,14 +93,13 @@ func buildExpertflow(cfg Config, g rng) *efWorld {
 	for range 1 + cfg.Users/100 {
 		w.supervisors = append(w.supervisors, efParticipant{"supervisor", g.uuid(), pick(g, efNames)})
 	}
-	start := cfg.Start.UnixMilli()
-	meanGap := max(min(minute, 2*day/int64(cfg.Messages)), 2)
-	t := start + firstMessageAfter
+	clk := newClock(cfg, cfg.Messages, 1, 2)
+	var t int64
 	for range cfg.Messages {
-		t += g.between(1, 2*meanGap-1)
+		t = clk.next(g)
 		var c *efConversation
 		if len(w.convs) == 0 || g.chance(efNewConversationShare) {
-			c = w.newConversation(g, t)
+			c = w.newConversation(g, t, clk.available(len(w.customers)))
 		} else {
 			c = pick(g, w.convs[max(0, len(w.convs)-efRecentConversations):])
 		}
@@ -118,8 +117,8 @@ func buildExpertflow(cfg Config, g rng) *efWorld {
 
 // newConversation opens a conversation whose first message is at t; its participants join
 // in the seconds before.
-func (w *efWorld) newConversation(g rng, t int64) *efConversation {
-	c := &efConversation{id: g.hexID(12), channel: efChannels[g.weighted(efChannelWeights...)], customer: pick(g, w.customers)}
+func (w *efWorld) newConversation(g rng, t int64, customers int) *efConversation {
+	c := &efConversation{id: g.hexID(12), channel: efChannels[g.weighted(efChannelWeights...)], customer: pick(g, w.customers[:customers])}
 	w.convs = append(w.convs, c)
 	w.activity(g, c, "participantJoined", c.customer, t-4*second)
 	var bot *efParticipant
@@ -245,10 +244,10 @@ func (w *efWorld) expected() Expected {
 	return fold(msgs)
 }
 
-func expertflow(cfg Config) part {
+func expertflow(cfg Config, p profile) part {
 	g := newRNG(cfg.Seed)
 	w := buildExpertflow(cfg, g)
-	s := newStream(g, FormatExpertflow)
+	s := newStream(g, FormatExpertflow, p)
 	var st Stats
 	for _, a := range w.activities {
 		s.emit(stampArrival(g, a.at), renderEFActivity(g, a))
@@ -266,7 +265,32 @@ func expertflow(cfg Config) part {
 		return renderEFPoison(g, w, poisonKind(i%int(poisonKinds)), ms)
 	})
 	st.Duplicates = dups
-	return part{ems: s.ems, expected: w.expected(), poison: poison, stats: st}
+	ms, hs := w.events()
+	return part{ems: s.ems, expected: w.expected(), memberships: ms, handovers: hs, poison: poison, stats: st}
+}
+
+// efActions maps the membership activities to membership actions.
+var efActions = map[string]string{"participantJoined": "join", "participantAdded": "join", "participantLeft": "leave"}
+
+// events lists the activities as membership changes of their conversation and as handovers: a
+// handoff moves the conversation to an agent, noAgentAvailable back to the bot. An activity
+// names only who acted, so a handover names no end user.
+func (w *efWorld) events() ([]MembershipEvent, []Handover) {
+	var ms []MembershipEvent
+	var hs []Handover
+	for _, a := range w.activities {
+		if a.handover() {
+			to := "agent"
+			if a.kind == "noAgentAvailable" {
+				to = "bot"
+			}
+			hs = append(hs, Handover{Source: FormatExpertflow, Platform: a.conv.channel, ConversationID: a.conv.id, ToRole: to, AtMs: a.at.ms})
+			continue
+		}
+		ms = append(ms, MembershipEvent{Source: FormatExpertflow, GroupID: a.conv.id, MemberID: a.who.id,
+			MemberType: a.who.role, Action: efActions[a.kind], AtMs: a.at.ms})
+	}
+	return ms, hs
 }
 
 // stampArrival places a record shortly after its event time, or exactly at it when the record

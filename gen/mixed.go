@@ -12,12 +12,16 @@ const FormatMixed = "mixed"
 // Mixed generates one topic carrying all four formats, interleaved by arrival, and the union
 // of their expected rows. Each format is generated from MixedConfig, so the mixed dataset is
 // exactly the merge of the four single-format datasets of those configs.
-func Mixed(cfg Config) (Dataset, error) {
+func Mixed(cfg Config) (Dataset, error) { return merge(FormatMixed, cfg, profile{}) }
+
+// merge generates every format from its MixedConfig with the given profile and interleaves
+// the parts by arrival.
+func merge(name string, cfg Config, prof profile) (Dataset, error) {
 	if err := cfg.Validate(); err != nil {
-		return Dataset{}, fmt.Errorf("generate %s: %w", FormatMixed, err)
+		return Dataset{}, fmt.Errorf("generate %s: %w", name, err)
 	}
 	if cfg.Messages < len(Formats()) {
-		return Dataset{}, fmt.Errorf("generate %s: %sMESSAGES: must be at least %d, one per format", FormatMixed, envPrefix, len(Formats()))
+		return Dataset{}, fmt.Errorf("generate %s: %sMESSAGES: must be at least %d, one per format", name, envPrefix, len(Formats()))
 	}
 	type tagged struct {
 		emission
@@ -25,13 +29,17 @@ func Mixed(cfg Config) (Dataset, error) {
 	}
 	var all []tagged
 	var d Dataset
+	var ms []MembershipEvent
+	var hs []Handover
 	for i, f := range Formats() {
-		p := generators[f](mixedConfig(cfg, i))
+		p := generators[f](mixedConfig(cfg, i), prof)
 		for _, e := range p.ems {
 			all = append(all, tagged{e, i})
 		}
 		d.Expected.MessageFacts = append(d.Expected.MessageFacts, p.expected.MessageFacts...)
 		d.Expected.MessageReceipts = append(d.Expected.MessageReceipts, p.expected.MessageReceipts...)
+		ms = append(ms, p.memberships...)
+		hs = append(hs, p.handovers...)
 		d.Poison += p.poison
 		d.Stats.add(p.stats)
 	}
@@ -44,6 +52,7 @@ func Mixed(cfg Config) (Dataset, error) {
 		d.Records[i] = t.rec
 	}
 	d.Expected.sort()
+	d.Expected = d.Expected.derive(ms, hs)
 	return d, nil
 }
 

@@ -58,7 +58,7 @@ type reaction struct {
 // groupEvent is a membership record; it has no "ts", so its record timestamp is its time.
 type groupEvent struct {
 	conv   *conversation
-	kind   string // create, join or leave
+	kind   string // join, leave, remove, create, update or delete
 	member actor
 	at     int64
 }
@@ -80,6 +80,8 @@ type world struct {
 	orphans     []*receipt
 	groupEvents []groupEvent
 	lastMs      int64 // latest message time
+	prof        profile
+	avail       int // users that open direct chats at the current message (a prefix of users)
 }
 
 var platforms = []string{"whatsapp", "telegram", "other"}

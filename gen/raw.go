@@ -152,11 +152,18 @@ func renderGroupEvent(g rng, e groupEvent) []byte {
 		w.str(e.kind)
 		w.key("group_id")
 		w.str(e.conv.groupID)
-		if e.kind == "create" {
+		switch e.kind {
+		case "create":
 			w.key("group_name")
 			w.str("Ceci n'est pas un lorem ipsum dolor")
 			w.key("description")
 			w.str("Sightings of 'lorem ipsum' in the wild")
+			return
+		case "update":
+			w.key("group_name")
+			w.str("Lorem ipsum, renamed")
+			return
+		case "delete":
 			return
 		}
 		w.key("member_type")

@@ -27,9 +27,18 @@ type stream struct {
 	g      rng
 	format string
 	ems    []emission
+	// copyWithin bounds how long after its original an exact copy arrives; 0 lets it arrive
+	// anywhere up to the end of the stream.
+	copyWithin int64
 }
 
-func newStream(g rng, format string) *stream { return &stream{g: g, format: format} }
+func newStream(g rng, format string, p profile) *stream {
+	s := &stream{g: g, format: format}
+	if p.engage {
+		s.copyWithin = resendWithin
+	}
+	return s
+}
 
 func (s *stream) emit(arrival int64, value []byte) {
 	s.ems = append(s.ems, emission{
@@ -66,7 +75,11 @@ func (s *stream) finish(cfg Config, bad func(i int, ms int64) []byte) (poison, d
 			orig := s.ems[i]
 			dup := orig.rec
 			dup.Key, dup.Value = bytes.Clone(orig.rec.Key), bytes.Clone(orig.rec.Value)
-			s.ems = append(s.ems, emission{arrival: g.between(orig.arrival, hi), seq: len(s.ems), rec: dup})
+			last := hi
+			if s.copyWithin > 0 {
+				last = min(hi, orig.arrival+s.copyWithin)
+			}
+			s.ems = append(s.ems, emission{arrival: g.between(orig.arrival, last), seq: len(s.ems), rec: dup})
 			dups++
 		}
 	}
@@ -78,7 +91,7 @@ func (s *stream) finish(cfg Config, bad func(i int, ms int64) []byte) (poison, d
 
 // records renders the model, mixes in poison and duplicates and returns the topic order.
 func (w *world) records(g rng, cfg Config) ([]emission, Stats, int) {
-	s := newStream(g, FormatCausalFoundry)
+	s := newStream(g, FormatCausalFoundry, w.prof)
 	var st Stats
 	for _, e := range w.groupEvents {
 		s.emit(e.at, renderGroupEvent(g, e))

@@ -67,6 +67,8 @@ type vbWorld struct {
 	groups    []*vbTalk
 	direct    map[[2]string]*vbTalk
 	msgs      []*vbMessage
+	prof      profile
+	clk       *clock // paces the messages; says which people open direct talks
 }
 
 // vbMedia lists medias[0].type values and the content type each means.
@@ -85,8 +87,8 @@ func (m *vbMessage) content() string {
 }
 
 // buildVoipbin draws the whole VoIPbin model.
-func buildVoipbin(cfg Config, g rng) *vbWorld {
-	w := &vbWorld{direct: map[[2]string]*vbTalk{}}
+func buildVoipbin(cfg Config, g rng, p profile) *vbWorld {
+	w := &vbWorld{direct: map[[2]string]*vbTalk{}, prof: p}
 	// Every customer gets at least two people, so a direct talk always has a pair.
 	n := max(1, min(1+cfg.Groups/vbTalksPerCustomer, cfg.Users/2))
 	for range n {
@@ -116,11 +118,10 @@ func buildVoipbin(cfg Config, g rng) *vbWorld {
 		w.groups = append(w.groups, t)
 	}
 
-	start := cfg.Start.UnixMilli()
-	meanGap := max(min(minute, 2*day/int64(cfg.Messages)), 2)
-	t := start + firstMessageAfter
+	clk := newClock(cfg, cfg.Messages, 1, 2)
 	for range cfg.Messages {
-		t += g.between(1, 2*meanGap-1)
+		t := clk.next(g)
+		w.clk = clk
 		m := w.newMessage(g, cfg, t)
 		w.msgs = append(w.msgs, m)
 		m.talk.msgs = append(m.talk.msgs, m)
@@ -147,22 +148,23 @@ func (w *vbWorld) newMessage(g rng, cfg Config, t int64) *vbMessage {
 		}
 		if p := vbRecentParent(g, m.talk, t); p != nil && g.chance(replyShare) {
 			m.parent = p
-			if g.chance(cfg.OutOfOrderRate) {
+			if g.chance(cfg.OutOfOrderRate) && !w.prof.engage {
 				m.place = outOfOrder
 			}
 		}
 	}
-	m.states = vbStates(g, cfg, m)
+	m.states = vbStates(g, cfg, m, w.prof)
 	return m
 }
 
 // directTalk returns the talk of a random pair of one customer, creating it on first use.
 func (w *vbWorld) directTalk(g rng) *vbTalk {
 	c := pick(g, w.customers)
-	a := pick(g, c.people)
+	people := c.people[:w.clk.available(len(c.people))]
+	a := pick(g, people)
 	var b vbActor
 	if len(c.bots) == 0 || g.chance(userUserShare) {
-		for b = pick(g, c.people); b.id == a.id; b = pick(g, c.people) {
+		for b = pick(g, people); b.id == a.id; b = pick(g, people) {
 		}
 	} else {
 		b = pick(g, c.bots)
@@ -195,20 +197,28 @@ func vbRecentParent(g rng, t *vbTalk, at int64) *vbMessage {
 }
 
 // vbStates draws the creation and the updates of a message. Each update changes one thing;
-// a deletion is kept by every later state.
-func vbStates(g rng, cfg Config, m *vbMessage) []*vbState {
+// a deletion is kept by every later state. Engagement traffic updates within seconds, in
+// order, so that no state of a message arrives long after its creation.
+func vbStates(g rng, cfg Config, m *vbMessage, p profile) []*vbState {
 	cur := &vbState{updated: m.created, text: m.text}
 	states := []*vbState{cur}
 	if !g.chance(vbUpdatedShare) {
 		return states
 	}
+	maxGap, minDelete := vbMaxUpdateGap, vbMinDeleteAfter
+	if p.engage {
+		maxGap, minDelete = 2*second, second
+	}
 	for range g.between(1, vbMaxUpdates) {
 		next := &vbState{
-			updated:   cur.updated + g.between(second, vbMaxUpdateGap),
+			updated:   cur.updated + g.between(second, maxGap),
 			deleted:   cur.deleted,
 			reactions: slices.Clone(cur.reactions),
 			text:      cur.text,
 			place:     drawPlacement(g, cfg),
+		}
+		if p.engage {
+			next.place = inOrder
 		}
 		switch op := g.weighted(50, 20, 20, 10); {
 		case op == 1 && len(next.reactions) > 0:
@@ -217,7 +227,7 @@ func vbStates(g rng, cfg Config, m *vbMessage) []*vbState {
 		case op == 2 && next.deleted == 0:
 			next.text = pick(g, texts) + " (edited)"
 		case op == 3 && next.deleted == 0:
-			next.deleted = max(next.updated, m.created+vbMinDeleteAfter)
+			next.deleted = max(next.updated, m.created+minDelete)
 			next.updated = next.deleted
 			next.text = ""
 		default:
@@ -272,10 +282,10 @@ func (w *vbWorld) expected() Expected {
 	return fold(msgs)
 }
 
-func voipbin(cfg Config) part {
+func voipbin(cfg Config, p profile) part {
 	g := newRNG(cfg.Seed)
-	w := buildVoipbin(cfg, g)
-	s := newStream(g, FormatVoipbin)
+	w := buildVoipbin(cfg, g, p)
+	s := newStream(g, FormatVoipbin, p)
 	var st Stats
 	for _, m := range w.msgs {
 		var arrival int64

@@ -142,6 +142,22 @@ func (p *pipeline) waitCaughtUp() {
 	p.t.Fatal("group did not catch up within 2 minutes")
 }
 
+// viewLines returns one view's rows in the stable text form of sink.Snapshot.
+func (p *pipeline) viewLines(view string) []string {
+	p.t.Helper()
+	ctx := context.Background()
+	client, err := sink.Open(ctx, p.sink, p.log)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer client.Close()
+	lines, err := client.Snapshot(ctx, view)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return lines
+}
+
 // views returns the contract views' rows in the stable text form of sink.Snapshot.
 func (p *pipeline) views() map[string][]string {
 	p.t.Helper()

@@ -44,9 +44,8 @@ type State struct {
 }
 
 // user is the state of one user: open sessions, and the end of the last closed one for as long
-// as activity could still fall within the gap after it.
+// as activity could still fall within the gap after it. Who the user is, is the map key.
 type user struct {
-	who  User      // the map key, with strings of its own; rows and ids use it
 	open []session // disjoint and by start; consecutive sessions are more than the gap apart
 	// closedEnd is the end of the last closed session, when closed is set. Activity at or
 	// before closedEnd plus the gap would belong to a session already written as closed.
@@ -76,7 +75,9 @@ func New(cfg Config) *State {
 }
 
 // Apply applies a and appends to out the current row of every session it changed: a session
-// opened, grown or closed, and a tombstone for every id that ceased to exist.
+// opened, grown or closed, and a tombstone for every id that ceased to exist. Rows of the
+// session a changed share a's strings, as rows of the join share their event's; rows of
+// sessions closed by the watermark carry the state's own.
 func (s *State) Apply(a Activity, out *[]rows.Session) {
 	if a.AtMs+s.gapMs+s.latenessMs < s.watermark {
 		s.stats.Late++
@@ -89,8 +90,8 @@ func (s *State) Apply(a Activity, out *[]rows.Session) {
 	}
 	switch {
 	case u == nil:
-		u = &user{who: clone(a.User)}
-		s.users[u.who] = u
+		u = &user{}
+		s.users[clone(a.User)] = u
 		s.openSession(u, 0, &a, out)
 	case u.counted(a.Msg):
 		s.stats.Duplicates++
@@ -138,7 +139,7 @@ func (s *State) add(u *user, a *Activity, out *[]rows.Session) {
 	case i+1 < len(u.open) && a.AtMs >= u.open[i+1].start-s.gapMs:
 		// a lies after cur's end, so cur's start and id survive and the later session's die.
 		later := &u.open[i+1]
-		*out = append(*out, later.tombstone(&u.who))
+		*out = append(*out, later.tombstone(&a.User))
 		cur.end = later.end
 		cur.own += later.own
 		cur.msgs.union(&later.msgs)
@@ -146,9 +147,9 @@ func (s *State) add(u *user, a *Activity, out *[]rows.Session) {
 		s.open--
 		s.stats.Merged++
 	case a.AtMs < cur.start:
-		*out = append(*out, cur.tombstone(&u.who))
+		*out = append(*out, cur.tombstone(&a.User))
 		cur.start = a.AtMs
-		cur.id = SessionID(u.who, cur.start)
+		cur.id = SessionID(a.User, cur.start)
 		s.stats.ExtendedBack++
 	}
 	cur.end = max(cur.end, a.AtMs)
@@ -156,12 +157,12 @@ func (s *State) add(u *user, a *Activity, out *[]rows.Session) {
 	if a.Own {
 		cur.own++
 	}
-	*out = append(*out, cur.row(&u.who, false))
+	*out = append(*out, cur.row(&a.User, false))
 }
 
 // openSession opens a session of a alone as u's i-th.
 func (s *State) openSession(u *user, i int, a *Activity, out *[]rows.Session) {
-	ss := session{id: SessionID(u.who, a.AtMs), start: a.AtMs, end: a.AtMs}
+	ss := session{id: SessionID(a.User, a.AtMs), start: a.AtMs, end: a.AtMs}
 	ss.msgs.add(a.Msg)
 	if a.Own {
 		ss.own = 1
@@ -169,7 +170,7 @@ func (s *State) openSession(u *user, i int, a *Activity, out *[]rows.Session) {
 	u.open = slices.Insert(u.open, i, ss)
 	s.open++
 	s.stats.Sessions++
-	*out = append(*out, u.open[i].row(&u.who, false))
+	*out = append(*out, u.open[i].row(&a.User, false))
 }
 
 // advance moves the watermark and, every sweepMs of event time, closes what it has passed.
@@ -198,7 +199,7 @@ func (s *State) sweep(out *[]rows.Session) {
 	for key, u := range s.users {
 		n := 0
 		for n < len(u.open) && u.open[n].end < horizon {
-			*out = append(*out, u.open[n].row(&u.who, true))
+			*out = append(*out, u.open[n].row(&key, true))
 			n++
 		}
 		if n > 0 {

@@ -83,7 +83,7 @@ func (c *Client) Insert(ctx context.Context, set *rows.Set) error {
 }
 
 // tablesDone marks the tables of a set that are already written, so that a retry skips them.
-type tablesDone [4]bool
+type tablesDone [7]bool
 
 func (c *Client) insert(ctx context.Context, set *rows.Set, done *tablesDone) error {
 	ctx = c.insertContext(ctx)
@@ -92,6 +92,9 @@ func (c *Client) insert(ctx context.Context, set *rows.Set, done *tablesDone) er
 		func() error { return insertTable(ctx, c, receiptsTable, set.Receipts) },
 		func() error { return insertTable(ctx, c, repliesTable, set.Replies) },
 		func() error { return insertTable(ctx, c, reactionsTable, set.Reactions) },
+		func() error { return insertTable(ctx, c, sessionsTable, set.Sessions) },
+		func() error { return insertTable(ctx, c, membershipEventsTable, set.Memberships) },
+		func() error { return insertTable(ctx, c, handoverEventsTable, set.Handovers) },
 	}
 	for i, step := range steps {
 		if done[i] {
@@ -137,6 +140,26 @@ func stringColumn[R any](name string, f func(*R) string) column[R] {
 func int64Column[R any](name string, f func(*R) int64) column[R] {
 	return column[R]{name, func(rs []R) any {
 		out := make([]int64, len(rs))
+		for i := range rs {
+			out[i] = f(&rs[i])
+		}
+		return out
+	}}
+}
+
+func uint32Column[R any](name string, f func(*R) uint32) column[R] {
+	return column[R]{name, func(rs []R) any {
+		out := make([]uint32, len(rs))
+		for i := range rs {
+			out[i] = f(&rs[i])
+		}
+		return out
+	}}
+}
+
+func uint64Column[R any](name string, f func(*R) uint64) column[R] {
+	return column[R]{name, func(rs []R) any {
+		out := make([]uint64, len(rs))
 		for i := range rs {
 			out[i] = f(&rs[i])
 		}
@@ -223,4 +246,39 @@ var reactionsTable = table[rows.Reaction]{name: "reactions", columns: []column[r
 	stringColumn("emoji", func(r *rows.Reaction) string { return r.Emoji }),
 	int64Column("at_ms", func(r *rows.Reaction) int64 { return r.AtMs }),
 	boolColumn("present", func(r *rows.Reaction) bool { return r.Present }),
+}}
+
+var sessionsTable = table[rows.Session]{name: "sessions", columns: []column[rows.Session]{
+	stringColumn("source", func(r *rows.Session) string { return r.Source }),
+	stringColumn("tenant", func(r *rows.Session) string { return r.Tenant }),
+	stringColumn("platform", func(r *rows.Session) string { return r.Platform }),
+	stringColumn("user_id", func(r *rows.Session) string { return r.UserID }),
+	stringColumn("session_id", func(r *rows.Session) string { return r.SessionID }),
+	int64Column("start_ms", func(r *rows.Session) int64 { return r.StartMs }),
+	int64Column("end_ms", func(r *rows.Session) int64 { return r.EndMs }),
+	uint32Column("messages", func(r *rows.Session) uint32 { return r.Messages }),
+	uint32Column("user_messages", func(r *rows.Session) uint32 { return r.UserMessages }),
+	boolColumn("closed", func(r *rows.Session) bool { return r.Closed }),
+	uint64Column("version", func(r *rows.Session) uint64 { return r.Version }),
+	boolColumn("deleted", func(r *rows.Session) bool { return r.Deleted }),
+}}
+
+var membershipEventsTable = table[rows.MembershipChange]{name: "membership_events", columns: []column[rows.MembershipChange]{
+	stringColumn("source", func(r *rows.MembershipChange) string { return r.Source }),
+	stringColumn("tenant", func(r *rows.MembershipChange) string { return r.Tenant }),
+	stringColumn("group_id", func(r *rows.MembershipChange) string { return r.GroupID }),
+	stringColumn("member_id", func(r *rows.MembershipChange) string { return r.MemberID }),
+	stringColumn("member_type", func(r *rows.MembershipChange) string { return r.MemberType }),
+	stringColumn("action", func(r *rows.MembershipChange) string { return r.Action }),
+	int64Column("at_ms", func(r *rows.MembershipChange) int64 { return r.AtMs }),
+}}
+
+var handoverEventsTable = table[rows.Handover]{name: "handover_events", columns: []column[rows.Handover]{
+	stringColumn("source", func(r *rows.Handover) string { return r.Source }),
+	stringColumn("tenant", func(r *rows.Handover) string { return r.Tenant }),
+	stringColumn("platform", func(r *rows.Handover) string { return r.Platform }),
+	stringColumn("conversation_id", func(r *rows.Handover) string { return r.ConversationID }),
+	stringColumn("user_id", func(r *rows.Handover) string { return r.UserID }),
+	stringColumn("to_role", func(r *rows.Handover) string { return r.ToRole }),
+	int64Column("at_ms", func(r *rows.Handover) int64 { return r.AtMs }),
 }}

@@ -24,6 +24,10 @@ var migrations = []migration{
 		createMessages, createReceipts, createReplies, createReactions,
 		createMessageReceipts, createMessageFacts,
 	}},
+	{Version: 2, Name: "sessions, membership, handovers and engagement views", Statements: []string{
+		createSessions, createMembershipEvents, createHandoverEvents,
+		createUserSessions, createGroupMembers, createGroupDaily, createHandovers, createEngagementDaily,
+	}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must

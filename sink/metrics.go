@@ -1,0 +1,139 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// metricNames are the documented metrics in the README's order.
+var metricNames = []string{
+	"dau_wau_mau", "new_users", "bot_replies", "bot_response", "first_human_response",
+	"containment", "reactions_per_message",
+}
+
+// metricQueries are the README's metric queries with {db} for the database; a test checks that
+// the README shows each one verbatim with {db} = chatpulse. They read only contract views and
+// follow the views' rules: one JOIN per SELECT, aliases that differ from column names, no
+// window functions (time windows and "the first later message" use arrays instead).
+var metricQueries = map[string]string{
+	// Each (user, active day) row counts for the 30 days starting on that day: back is how many
+	// days after the activity day is.
+	"dau_wau_mau": `SELECT day,
+       uniqExactIf(user_key, back = 0) AS dau,
+       uniqExactIf(user_key, back < 7) AS wau,
+       uniqExact(user_key) AS mau,
+       dau / mau AS stickiness
+FROM (
+    SELECT active_day + back AS day, user_key, back
+    FROM (
+        SELECT DISTINCT toDate(intDiv(sent_at_ms, 1000), 'UTC') AS active_day,
+               (source, tenant, sender_id) AS user_key
+        FROM {db}.message_facts
+        WHERE sender_type = 'user'
+    )
+    ARRAY JOIN range(30) AS back
+)
+GROUP BY day
+HAVING dau > 0
+ORDER BY day`,
+
+	"new_users": `SELECT first_day AS day, count() AS new_users
+FROM (
+    SELECT min(toDate(intDiv(sent_at_ms, 1000), 'UTC')) AS first_day
+    FROM {db}.message_facts
+    WHERE sender_type = 'user'
+    GROUP BY source, tenant, sender_id
+)
+GROUP BY day
+ORDER BY day`,
+
+	"bot_replies": `SELECT count() AS bot_messages,
+       countIf(replies > 0) AS replied,
+       if(bot_messages = 0, 0, replied / bot_messages) AS reply_rate
+FROM {db}.message_facts
+WHERE sender_type = 'bot'`,
+
+	"bot_response": `SELECT count() AS answered,
+       quantileExact(0.5)(response_ms) AS p50_ms,
+       quantileExact(0.9)(response_ms) AS p90_ms
+FROM (
+    SELECT arrayReduce('min', arrayFilter(t -> t > u_sent_at_ms, r_sent_at_ms)) - u_sent_at_ms AS response_ms
+    FROM (
+        SELECT source, tenant, conversation_id, sent_at_ms AS u_sent_at_ms
+        FROM {db}.message_facts
+        WHERE sender_type = 'user'
+    ) AS u
+    ANY INNER JOIN (
+        SELECT source, tenant, conversation_id, groupArray(sent_at_ms) AS r_sent_at_ms
+        FROM {db}.message_facts
+        WHERE sender_type IN ('bot', 'agent')
+        GROUP BY source, tenant, conversation_id
+    ) AS r USING (source, tenant, conversation_id)
+    WHERE arrayExists(t -> t > u_sent_at_ms, r_sent_at_ms)
+)`,
+
+	"first_human_response": `SELECT count() AS handovers_to_agent,
+       countIf(has_response = 1) AS answered,
+       quantileExactIf(0.5)(response_ms, has_response = 1) AS p50_ms,
+       quantileExactIf(0.9)(response_ms, has_response = 1) AS p90_ms
+FROM (
+    SELECT arrayFilter(t -> t >= h_at_ms, a_sent_at_ms) AS later,
+           notEmpty(later) AS has_response,
+           arrayReduce('min', later) - h_at_ms AS response_ms
+    FROM (
+        SELECT source, tenant, conversation_id, at_ms AS h_at_ms
+        FROM {db}.handovers
+        WHERE to_role = 'agent'
+    ) AS h
+    ANY LEFT JOIN (
+        SELECT source, tenant, conversation_id, groupArray(sent_at_ms) AS a_sent_at_ms
+        FROM {db}.message_facts
+        WHERE sender_type IN ('agent', 'supervisor')
+        GROUP BY source, tenant, conversation_id
+    ) AS a USING (source, tenant, conversation_id)
+)`,
+
+	"containment": `SELECT count() AS sessions,
+       countIf(arrayExists(t -> t >= start_ms AND t <= end_ms, h_at_ms)) AS handed_over,
+       if(sessions = 0, 0, handed_over / sessions) AS handover_rate,
+       1 - handover_rate AS containment
+FROM (
+    SELECT source, tenant, user_id, start_ms, end_ms
+    FROM {db}.user_sessions
+) AS s
+ANY LEFT JOIN (
+    SELECT source, tenant, user_id, groupArray(at_ms) AS h_at_ms
+    FROM {db}.handovers
+    WHERE to_role = 'agent'
+    GROUP BY source, tenant, user_id
+) AS h USING (source, tenant, user_id)`,
+
+	"reactions_per_message": `SELECT n_messages AS messages,
+       n_reactions AS reactions,
+       if(n_messages = 0, 0, n_reactions / n_messages) AS per_message
+FROM (
+    SELECT count() AS n_messages, sum(reactions) AS n_reactions
+    FROM {db}.message_facts
+)`,
+}
+
+// MetricNames returns the names Metric accepts, in the README's order: dau_wau_mau, new_users,
+// bot_replies, bot_response, first_human_response, containment, reactions_per_message.
+func MetricNames() []string { return slices.Clone(metricNames) }
+
+// Metric runs the README query of the named metric against the client's database and returns
+// its rows in the query's order (by day where there is a day, else one row), each rendered
+// as Snapshot renders a view's row.
+func (c *Client) Metric(ctx context.Context, name string) ([]string, error) {
+	q, ok := metricQueries[name]
+	if !ok {
+		return nil, fmt.Errorf("metric %q: unknown, want one of %s", name, strings.Join(metricNames, ", "))
+	}
+	lines, err := c.queryLines(ctx, strings.ReplaceAll(q, "{db}", c.db))
+	if err != nil {
+		return nil, fmt.Errorf("metric %s: %w", name, err)
+	}
+	return lines, nil
+}
