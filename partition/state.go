@@ -1,6 +1,9 @@
 package partition
 
 import (
+	"math"
+	"strings"
+
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/join"
 	"github.com/chatpulse/chatpulse/route"
@@ -31,6 +34,17 @@ func (c Config) Validate() error {
 type State struct {
 	join     *join.State
 	sessions *sessionize.State
+	// origins is how far in event time each raw partition feeding this partition has got.
+	origins map[origin]int64
+	// sources is how many raw partitions feed this partition; until each has reported, the
+	// input as a whole has not progressed, and the watermark stays where it is.
+	sources   int
+	watermark int64
+}
+
+type origin struct {
+	topic     string
+	partition int32
 }
 
 // Stats are the counters of every part of the state.
@@ -39,9 +53,35 @@ type Stats struct {
 	Sessions sessionize.Stats
 }
 
-// New returns empty state.
-func New(cfg Config) *State {
-	return &State{join: join.New(cfg.Join), sessions: sessionize.New(cfg.Sessions)}
+// New returns empty state of a partition fed by the given number of raw partitions.
+func New(cfg Config, sources int) *State {
+	return &State{join: join.New(cfg.Join), sessions: sessionize.New(cfg.Sessions),
+		origins: make(map[origin]int64), sources: sources}
+}
+
+// Observe records how far a raw partition has got in event time and moves the watermark of
+// the sessions to the least progress among all raw partitions: a raw partition that is behind
+// still sends activity that is not late. Closed sessions are appended to out.
+func (s *State) Observe(o route.Origin, out *rows.Set) {
+	key := origin{o.Topic, o.Partition}
+	if wm, ok := s.origins[key]; ok && wm >= o.WatermarkMs {
+		return
+	}
+	if _, ok := s.origins[key]; !ok {
+		key.topic = strings.Clone(key.topic)
+	}
+	s.origins[key] = o.WatermarkMs
+	if len(s.origins) < s.sources {
+		return
+	}
+	least := int64(math.MaxInt64)
+	for _, wm := range s.origins {
+		least = min(least, wm)
+	}
+	if least > s.watermark {
+		s.watermark = least
+		s.sessions.Advance(least, &out.Sessions)
+	}
 }
 
 // Apply applies ev, sent to this partition as kind, and appends the rows it yields to out.
@@ -64,11 +104,12 @@ func (s *State) Stats() Stats { return Stats{Join: s.join.Stats(), Sessions: s.s
 // Gauges are the sizes of the state, for metrics.
 type Gauges struct {
 	Messages, Early, OpenSessions int
+	WatermarkMs                   int64
 }
 
 // Gauges returns the current sizes of the state.
 func (s *State) Gauges() Gauges {
-	return Gauges{Messages: s.join.Messages(), Early: s.join.Early(), OpenSessions: s.sessions.Open()}
+	return Gauges{Messages: s.join.Messages(), Early: s.join.Early(), OpenSessions: s.sessions.Open(), WatermarkMs: s.watermark}
 }
 
 func activity(kind route.Kind, ev *event.Event) sessionize.Activity {

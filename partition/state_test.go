@@ -11,13 +11,15 @@ import (
 
 const t0 = int64(1_707_836_960_000)
 
-// apply sends every event to all of its targets, as if this one state owned every partition.
+// apply sends every event to all of its targets, as if this one state owned every partition
+// and one raw partition fed it, its watermark following the events.
 func apply(s *State, evs ...event.Event) rows.Set {
 	var out rows.Set
 	for i := range evs {
 		for _, tg := range route.Targets(&evs[i], nil) {
 			s.Apply(tg.Kind, &evs[i], &out)
 		}
+		s.Observe(route.Origin{Topic: "raw", WatermarkMs: evs[i].AtMs}, &out)
 	}
 	return out
 }
@@ -101,7 +103,34 @@ func TestApply(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.check(t, apply(New(DefaultConfig()), tt.events...))
+			tt.check(t, apply(New(DefaultConfig(), 1), tt.events...))
 		})
+	}
+}
+
+func TestTheWatermarkIsTheLeastProgressOfAllInputs(t *testing.T) {
+	s := New(DefaultConfig(), 2)
+	var out rows.Set
+	hour := int64(3600_000)
+	s.Observe(route.Origin{Topic: "raw", Partition: 0, WatermarkMs: t0 + 10*hour}, &out)
+	if s.Gauges().WatermarkMs != 0 {
+		t.Fatalf("the watermark moved before every input reported: %d", s.Gauges().WatermarkMs)
+	}
+	s.Observe(route.Origin{Topic: "raw", Partition: 1, WatermarkMs: t0}, &out)
+	if s.Gauges().WatermarkMs != t0 {
+		t.Fatalf("watermark %d, want the slower input's %d", s.Gauges().WatermarkMs, t0)
+	}
+	// Activity of the slower input, hours behind the faster one, is not late.
+	user := event.Actor{Role: event.RoleUser, ID: "u1"}
+	ev := msg("m1", t0, user, event.Recipient{Type: event.RecipientUser, ID: "a1"})
+	for _, tg := range route.Targets(&ev, nil) {
+		s.Apply(tg.Kind, &ev, &out)
+	}
+	if st := s.Stats().Sessions; st.Late != 0 || st.Sessions != 1 {
+		t.Fatalf("session stats %+v, want one session and nothing late", st)
+	}
+	s.Observe(route.Origin{Topic: "raw", Partition: 1, WatermarkMs: t0 - hour}, &out)
+	if s.Gauges().WatermarkMs != t0 {
+		t.Fatal("the watermark moved back")
 	}
 }

@@ -30,6 +30,9 @@ type Processor struct {
 	stats  *Stats
 	client *kgo.Client
 
+	// sources is how many raw partitions feed every repartition partition.
+	sources int
+
 	mu      sync.Mutex
 	workers map[tp]*worker // the partitions this member owns now
 }
@@ -63,6 +66,11 @@ func (p *Processor) Run(ctx context.Context) error {
 	if err := EnsureTopics(ctx, p.cfg, p.log, p.extra...); err != nil {
 		return err
 	}
+	sources, err := inputPartitions(ctx, p.cfg, p.log, p.extra...)
+	if err != nil {
+		return err
+	}
+	p.sources = sources
 	topics := append(p.cfg.InputTopics.Topics(), p.cfg.RepartitionTopic())
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(p.cfg.Brokers...),

@@ -27,7 +27,10 @@ type rawTask struct {
 	records []kgo.Record
 	spare   [][]byte // bundle buffers to reuse once the batch is acknowledged
 	reasons []string // dead-letter reasons of the batch, counted once it is committed
-	logs    limiter
+	// watermark is the highest event time decoded from this raw partition; every batch tells
+	// every repartition partition about it, so that their states know how far input has got.
+	watermark int64
+	logs      limiter
 }
 
 func newRawTask(w *worker, f decode.Format) *rawTask {
@@ -48,6 +51,7 @@ func (t *rawTask) process(recs []*kgo.Record) {
 		routed += t.bundles[p].Count()
 		t.seal(int32(p))
 	}
+	t.events = t.events[:0]
 	out := make([]*kgo.Record, len(t.records))
 	for i := range t.records {
 		out[i] = &t.records[i]
@@ -85,6 +89,7 @@ func (t *rawTask) route(rec *kgo.Record) (int, bool) {
 	n := t.w.p.cfg.Partitions
 	for i := range t.events {
 		ev := &t.events[i]
+		t.watermark = max(t.watermark, ev.AtMs)
 		t.targets = route.Targets(ev, t.targets[:0])
 		for _, tg := range t.targets {
 			p := tg.Key.Partition(n)
@@ -97,19 +102,21 @@ func (t *rawTask) route(rec *kgo.Record) (int, bool) {
 	return len(t.events), true
 }
 
-// seal turns partition p's bundle, when it has events, into a record to produce.
+// seal turns partition p's bundle into a record to produce. A bundle without events is sent
+// too, once this partition has decoded anything: it carries the raw partition's progress.
 func (t *rawTask) seal(p int32) {
-	if t.bundles[p].Count() == 0 {
+	if t.bundles[p].Count() == 0 && t.watermark == 0 {
 		return
 	}
 	var buf []byte
 	if n := len(t.spare); n > 0 {
 		buf, t.spare = t.spare[n-1], t.spare[:n-1]
 	}
+	origin := route.Origin{Topic: t.w.topic, Partition: t.w.partition, WatermarkMs: t.watermark}
 	t.records = append(t.records, kgo.Record{
 		Topic:     t.w.p.cfg.RepartitionTopic(),
 		Partition: p,
-		Value:     t.bundles[p].Take(buf),
+		Value:     t.bundles[p].Seal(origin, buf),
 	})
 }
 

@@ -18,11 +18,12 @@ func cfMessage(id, user string, minute int) gen.Record {
 		ts, id, user))}
 }
 
-// TestSessionsMergeOutOfOrderAndCountLateActivity runs one repartition partition, so that one
-// watermark governs every user. u3's 12:17 message arrives after 12:35, while the 12:00 session
-// is still open (12:00 + 30m gap + 10m lateness = 12:40), and bridges the two sessions into one;
-// u1's 10:20 message arrives after the 12:00 messages closed u1's session (10:10 + 40m < 12:00),
-// so it is counted as late and changes nothing.
+// TestSessionsMergeOutOfOrderAndCountLateActivity runs one raw and one repartition partition,
+// so that one watermark governs every user. u3's 12:17 message arrives after 12:35, while the
+// 12:00 session is still open (12:00 + 30m gap + 10m lateness = 12:40), and bridges the two
+// sessions into one. The watermark moves once a batch is routed, so u1's 10:20 message, sent in
+// a later batch after the watermark reached 12:35 and closed u1's session (10:10 + 40m), is
+// counted as late and changes nothing.
 func TestSessionsMergeOutOfOrderAndCountLateActivity(t *testing.T) {
 	kafka := testenv.KafkaForTest(t)
 	p := newPipeline(t, kafka, "cf", 1, "sessions")
@@ -34,10 +35,11 @@ func TestSessionsMergeOutOfOrderAndCountLateActivity(t *testing.T) {
 		cfMessage("m4", "u2", 12*60),
 		cfMessage("m5", "u3", 12*60+35),
 		cfMessage("m6", "u3", 12*60+17),
-		cfMessage("m7", "u1", 10*60+20),
 		cfMessage("m6", "u3", 12*60+17), // a duplicate changes nothing
 	}, "cf")
 	m := p.start("solo")
+	p.waitCaughtUp()
+	p.produce([]gen.Record{cfMessage("m7", "u1", 10*60+20)}, "cf")
 	p.waitCaughtUp()
 
 	var got []string

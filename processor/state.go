@@ -28,7 +28,7 @@ type stateTask struct {
 
 func newStateTask(w *worker) *stateTask {
 	w.horizon.Store(-1)
-	return &stateTask{w: w, state: partition.New(w.p.state), restoring: true, started: time.Now()}
+	return &stateTask{w: w, state: partition.New(w.p.state, w.p.sources), restoring: true, started: time.Now()}
 }
 
 func (t *stateTask) process(recs []*kgo.Record) {
@@ -38,13 +38,18 @@ func (t *stateTask) process(recs []*kgo.Record) {
 		out := &t.out
 		if rec.Offset < horizon {
 			out = &t.discard
+		} else if t.restoring {
+			// Counters start here, before the first record that is not a replay.
+			t.restored()
 		}
 		n := 0
-		err := route.EachEvent(rec.Value, &t.ev, func(kind route.Kind, ev *event.Event) {
+		origin, err := route.EachEvent(rec.Value, &t.ev, func(kind route.Kind, ev *event.Event) {
 			t.state.Apply(kind, ev, out)
 			n++
 		})
-		if err != nil {
+		if err == nil {
+			t.state.Observe(origin, out)
+		} else {
 			// Events before the damage were applied; the record's rest is in the dead letter.
 			t.deadLetter(rec, err)
 		}

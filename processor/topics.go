@@ -54,3 +54,28 @@ func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kg
 func ptr[T any](v T) *T { return &v }
 
 func isTopicExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExists) }
+
+// inputPartitions counts the partitions of the input topics. An input topic that does not
+// exist yet counts none, and is logged: until it exists, sessions close by the others' progress.
+func inputPartitions(ctx context.Context, cfg Config, log *slog.Logger, extra ...kgo.Opt) (int, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, extra...)...)
+	if err != nil {
+		return 0, fmt.Errorf("kafka client: %w", err)
+	}
+	defer cl.Close()
+	topics := cfg.InputTopics.Topics()
+	details, err := kadm.NewClient(cl).ListTopics(ctx, topics...)
+	if err != nil {
+		return 0, fmt.Errorf("describe input topics: %w", err)
+	}
+	n := 0
+	for _, topic := range topics {
+		d, ok := details[topic]
+		if !ok || d.Err != nil {
+			log.Warn("input topic does not exist yet", "topic", topic)
+			continue
+		}
+		n += len(d.Partitions)
+	}
+	return n, nil
+}

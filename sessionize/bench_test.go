@@ -38,6 +38,7 @@ func BenchmarkOpenSessionBytes(b *testing.B) {
 				for j := range msgs {
 					for i := range users {
 						s.Apply(Activity{User: users[i], AtMs: t0 + int64(j)*1000, Msg: route.Key{Hi: uint64(i), Lo: uint64(j)}, Own: j%2 == 0}, &out)
+						s.Advance(t0+int64(j)*1000, &out)
 						out = out[:0]
 					}
 				}
@@ -73,6 +74,7 @@ func BenchmarkApply(b *testing.B) {
 	for b.Loop() {
 		u := i%active + active*(i/epochLen%epochs)
 		s.Apply(Activity{User: users[u], AtMs: t0 + int64(i)*stepMs, Msg: route.Key{Hi: uint64(i), Lo: 7}, Own: i%3 != 0}, &out)
+		s.Advance(t0+int64(i)*stepMs, &out)
 		out = out[:0]
 		i++
 	}

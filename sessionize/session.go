@@ -20,13 +20,13 @@ type session struct {
 
 // SessionID is the id of the session of u that starts at startMs: the first 16 bytes, in
 // lower-case hex, of SHA-256 over the source name, tenant, platform, user id and the start as
-// a decimal, each preceded by its length as a 4-byte big-endian integer. The id is written to
+// a decimal, each preceded by its length as an 8-byte big-endian integer. The id is written to
 // ClickHouse and recomputed on replay, so this encoding must never change.
 func SessionID(u User, startMs int64) string {
-	var buf [4*5 + 3*256 + 32 + 20]byte
+	var buf [8*5 + 3*256 + 32 + 20]byte
 	b := buf[:0]
 	field := func(s string) {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
 		b = append(b, s...)
 	}
 	field(u.Source.String())
@@ -35,7 +35,7 @@ func SessionID(u User, startMs int64) string {
 	field(string(u.ID))
 	var num [20]byte
 	start := strconv.AppendInt(num[:0], startMs, 10)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(start)))
+	b = binary.BigEndian.AppendUint64(b, uint64(len(start)))
 	b = append(b, start...)
 	sum := sha256.Sum256(b)
 	var id [32]byte

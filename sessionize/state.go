@@ -29,8 +29,8 @@ type Activity struct {
 
 // State is the session state of one partition. It is a pure function of the activities applied
 // to it in order, so replaying a partition's log rebuilds it, and the rows it wrote, exactly.
-// Nothing reads the wall clock: sessions close when the watermark, the highest event time
-// applied, has passed them. Not safe for concurrent use: one goroutine owns it.
+// Nothing reads the wall clock: sessions close when the watermark, which the caller moves with
+// Advance, has passed them. Not safe for concurrent use: one goroutine owns it.
 type State struct {
 	gapMs, latenessMs int64
 	// sweepMs is how far the watermark moves between looks for sessions to close: a sweep walks
@@ -98,7 +98,6 @@ func (s *State) Apply(a Activity, out *[]rows.Session) {
 	default:
 		s.add(u, &a, out)
 	}
-	s.advance(a.AtMs, out)
 }
 
 // clone copies u's strings: the caller's share memory with whole Kafka records, which state
@@ -173,17 +172,16 @@ func (s *State) openSession(u *user, i int, a *Activity, out *[]rows.Session) {
 	*out = append(*out, u.open[i].row(&a.User, false))
 }
 
-// advance moves the watermark and, every sweepMs of event time, closes what it has passed.
-func (s *State) advance(at int64, out *[]rows.Session) {
+// Advance moves the watermark to at, never back, and every sweepMs of event time closes what
+// it has passed, appending the closed rows to out. The watermark is how far the partition's
+// input has certainly progressed in event time; activity later than it by more than the gap
+// and the lateness is late.
+func (s *State) Advance(at int64, out *[]rows.Session) {
 	if at <= s.watermark {
 		return
 	}
 	s.watermark = at
-	if s.nextSweep == 0 {
-		s.nextSweep = at + s.sweepMs
-		return
-	}
-	if at < s.nextSweep {
+	if s.nextSweep != 0 && at < s.nextSweep {
 		return
 	}
 	s.nextSweep = at + s.sweepMs

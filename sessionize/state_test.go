@@ -43,10 +43,13 @@ func tomb(u User, start, end int64, msgs, own uint32) rows.Session {
 	return r
 }
 
+// applyAll applies each activity and then moves the watermark to it, as a partition fed by a
+// single input does.
 func applyAll(s *State, acts ...Activity) []rows.Session {
 	var out []rows.Session
 	for _, a := range acts {
 		s.Apply(a, &out)
+		s.Advance(a.AtMs, &out)
 	}
 	return out
 }
