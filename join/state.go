@@ -14,7 +14,8 @@ import (
 const sweepsPerTTL = 16
 
 // State is the join state of one partition. It is a pure function of the events applied to it
-// in order, so replaying a partition's log rebuilds it exactly. Not safe for concurrent use:
+// and the watermarks it was advanced to, in order, so replaying a partition's log rebuilds it
+// exactly. Not safe for concurrent use:
 // one goroutine owns it.
 type State struct {
 	ttlMs int64
@@ -81,7 +82,6 @@ func (s *State) Apply(kind route.Kind, ev *event.Event, out *rows.Set) {
 	case route.KindReactionSet:
 		s.reactionSet(ev, out)
 	}
-	s.advance(ev.AtMs)
 }
 
 func (s *State) message(ev *event.Event, out *rows.Set) {
@@ -164,8 +164,10 @@ func (s *State) latency(at, sentAt int64) int64 {
 	return at - sentAt
 }
 
-// advance moves the watermark and, every TTL/sweepsPerTTL of event time, drops what expired.
-func (s *State) advance(at int64) {
+// Advance moves the watermark to at, never back, and every TTL/sweepsPerTTL of event time drops
+// what expired. The watermark is how far the partition's input has certainly progressed in
+// event time, so an entry is dropped only when nothing that could still join it is missing.
+func (s *State) Advance(at int64) {
 	if at <= s.watermark {
 		return
 	}

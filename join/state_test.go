@@ -33,13 +33,15 @@ func reaction(target, actor, emoji string, at int64) event.Event {
 		Reaction: event.Reaction{Target: event.MsgID(target), Actor: event.Actor{Role: event.RoleUser, ID: event.ActorID(actor)}, Emoji: emoji, Present: true}}
 }
 
-// apply sends every event where route.Targets says, all to this one state.
+// apply sends every event where route.Targets says, all to this one state, and moves the
+// watermark to each event's time, as a partition fed by a single input does.
 func apply(s *State, evs ...event.Event) rows.Set {
 	var out rows.Set
 	for i := range evs {
 		for _, t := range route.Targets(&evs[i], nil) {
 			s.Apply(t.Kind, &evs[i], &out)
 		}
+		s.Advance(evs[i].AtMs)
 	}
 	return out
 }

@@ -59,9 +59,10 @@ func New(cfg Config, sources int) *State {
 		origins: make(map[origin]int64), sources: sources}
 }
 
-// Observe records how far a raw partition has got in event time and moves the watermark of
-// the sessions to the least progress among all raw partitions: a raw partition that is behind
-// still sends activity that is not late. Closed sessions are appended to out.
+// Observe records how far a raw partition has got in event time and moves the watermark of the
+// joins and sessions to the least progress among all raw partitions: a raw partition that is
+// behind still sends receipts that find their message and activity that is not late. Closed
+// sessions are appended to out.
 func (s *State) Observe(o route.Origin, out *rows.Set) {
 	key := origin{o.Topic, o.Partition}
 	if wm, ok := s.origins[key]; ok && wm >= o.WatermarkMs {
@@ -80,6 +81,7 @@ func (s *State) Observe(o route.Origin, out *rows.Set) {
 	}
 	if least > s.watermark {
 		s.watermark = least
+		s.join.Advance(least)
 		s.sessions.Advance(least, &out.Sessions)
 	}
 }

@@ -212,8 +212,9 @@ func engagementSet() *rows.Set {
 			member("g2", "u1", "user", "join", at(3, 15, 30, 0, 0)),
 			member("g2", "u1", "user", "remove", at(3, 15, 30, 0, 0)), // a tie: the removal wins
 			member("g2", "u3", "user", "join", at(3, 15, 59, 0, 0)),
-			member("g2", "", "", "delete", at(9, 12, 0, 0, 0)), // group-level: members stay
-			member("g3", "", "", "create", at(2, 7, 0, 0, 0)),  // only group-level: no rows
+			member("g2", "u3", "agent", "join", at(3, 15, 59, 0, 0)), // a full tie but the type: the smaller type, one join
+			member("g2", "", "", "delete", at(9, 12, 0, 0, 0)),       // group-level: members stay
+			member("g3", "", "", "create", at(2, 7, 0, 0, 0)),        // only group-level: no rows
 		},
 		Handovers: []rows.Handover{
 			handover("causalfoundry", "t1", "web", "c1", "u1", "agent", at(1, 10, 1, 10, 0)),

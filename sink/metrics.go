@@ -16,10 +16,13 @@ var metricNames = []string{
 // metricQueries are the README's metric queries with {db} for the database; a test checks that
 // the README shows each one verbatim with {db} = chatpulse. They read only contract views and
 // follow the views' rules: one JOIN per SELECT, aliases that differ from column names, no
-// window functions (time windows and "the first later message" use arrays instead).
+// window functions (time windows and "the first later message" use arrays instead). They join
+// with LEFT JOIN only: current releases keep one left row per key in an ANY INNER JOIN.
+// A column that appears only inside a lambda is dropped from a joined subquery by 18.16, so
+// each such column is also used outside one.
 var metricQueries = map[string]string{
-	// Each (user, active day) row counts for the 30 days starting on that day: back is how many
-	// days after the activity day is.
+	// Each (user, active day) row counts for the 30 days starting on that day; back is how many
+	// days after the activity the counted day is.
 	"dau_wau_mau": `SELECT day,
        uniqExactIf(user_key, back = 0) AS dau,
        uniqExactIf(user_key, back < 7) AS wau,
@@ -65,7 +68,7 @@ FROM (
         FROM {db}.message_facts
         WHERE sender_type = 'user'
     ) AS u
-    ANY INNER JOIN (
+    ANY LEFT JOIN (
         SELECT source, tenant, conversation_id, groupArray(sent_at_ms) AS r_sent_at_ms
         FROM {db}.message_facts
         WHERE sender_type IN ('bot', 'agent')
@@ -96,19 +99,22 @@ FROM (
 )`,
 
 	"containment": `SELECT count() AS sessions,
-       countIf(arrayExists(t -> t >= start_ms AND t <= end_ms, h_at_ms)) AS handed_over,
+       countIf(handed = 1) AS handed_over,
        if(sessions = 0, 0, handed_over / sessions) AS handover_rate,
        1 - handover_rate AS containment
 FROM (
-    SELECT source, tenant, user_id, start_ms, end_ms
-    FROM {db}.user_sessions
-) AS s
-ANY LEFT JOIN (
-    SELECT source, tenant, user_id, groupArray(at_ms) AS h_at_ms
-    FROM {db}.handovers
-    WHERE to_role = 'agent'
-    GROUP BY source, tenant, user_id
-) AS h USING (source, tenant, user_id)`,
+    SELECT max(h_at_ms >= start_ms AND h_at_ms <= end_ms) AS handed
+    FROM (
+        SELECT source, tenant, platform, user_id, session_id, start_ms, end_ms
+        FROM {db}.user_sessions
+    ) AS s
+    ALL LEFT JOIN (
+        SELECT source, tenant, user_id, at_ms AS h_at_ms
+        FROM {db}.handovers
+        WHERE to_role = 'agent'
+    ) AS h USING (source, tenant, user_id)
+    GROUP BY source, tenant, platform, user_id, session_id
+)`,
 
 	"reactions_per_message": `SELECT n_messages AS messages,
        n_reactions AS reactions,
@@ -124,8 +130,9 @@ FROM (
 func MetricNames() []string { return slices.Clone(metricNames) }
 
 // Metric runs the README query of the named metric against the client's database and returns
-// its rows in the query's order (by day where there is a day, else one row), each rendered
-// as Snapshot renders a view's row.
+// its rows, each rendered as Snapshot renders a view's row. The rows come in the query's order:
+// by day for dau_wau_mau and new_users, which is also their sort.Strings order; the other
+// metrics have exactly one row.
 func (c *Client) Metric(ctx context.Context, name string) ([]string, error) {
 	q, ok := metricQueries[name]
 	if !ok {

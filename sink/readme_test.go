@@ -3,8 +3,11 @@ package sink
 import (
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chatpulse/chatpulse/rows"
 )
 
 // readmeQueries returns the SQL examples of the README, written against the default database.
@@ -24,13 +27,15 @@ func readmeQueries(t *testing.T) []string {
 	return qs
 }
 
-// TestReadmeQueriesRunOnTheTestServer runs every documented analyst query on 18.16 against the
-// fixture; each must succeed and return rows. The modern side runs in the ch-modern test.
+// TestReadmeQueriesRunOnTheTestServer runs every documented analyst query on 18.16 against both
+// fixtures; each must succeed and return rows. The modern side runs in the ch-modern test.
 func TestReadmeQueriesRunOnTheTestServer(t *testing.T) {
 	c := migratedClient(t)
 	ctx := testContext(t)
-	if err := c.Insert(ctx, fixtureSet()); err != nil {
-		t.Fatal(err)
+	for _, set := range []*rows.Set{fixtureSet(), engagementSet()} {
+		if err := c.Insert(ctx, set); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i, q := range readmeQueries(t) {
 		q = strings.ReplaceAll(q, "chatpulse.", c.db+".")
@@ -55,4 +60,33 @@ func queryRows(t *testing.T, c *Client, q string) int {
 		t.Fatalf("query failed: %v\n%s", err, q)
 	}
 	return n
+}
+
+// TestReadmeDocumentsTheContract checks that the README shows every metric query exactly as
+// Metric runs it, as an SQL example of its own, and has a section for every contract view.
+func TestReadmeDocumentsTheContract(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	examples := readmeQueries(t)
+	for _, name := range MetricNames() {
+		t.Run("the README shows the "+name+" query verbatim", func(t *testing.T) {
+			q := strings.ReplaceAll(metricQueries[name], "{db}", "chatpulse")
+			if !slices.Contains(examples, q) {
+				t.Fatalf("no SQL example of the README is the %s query:\n%s", name, q)
+			}
+			if !strings.Contains(readme, "`"+name+"`") {
+				t.Fatalf("the README does not name the metric `%s`", name)
+			}
+		})
+	}
+	for _, view := range append([]string{"message_facts", "message_receipts"}, engagementViews...) {
+		t.Run("the README has a section on "+view, func(t *testing.T) {
+			if !strings.Contains(readme, "### `"+view+"`") {
+				t.Fatalf("no section heading ### `%s`", view)
+			}
+		})
+	}
 }

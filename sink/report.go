@@ -14,6 +14,8 @@ type Report struct {
 	Groups []ReportRow
 	// Total covers every message; its Source and Platform are empty.
 	Total ReportRow
+	// Engagement covers users, bots, handovers, sessions and groups.
+	Engagement Engagement
 }
 
 // ReportRow sums the messages of one source and platform.
@@ -59,7 +61,8 @@ func reportQueries(db string) (groups, total string) {
 	return groups, total
 }
 
-// Report computes the engagement summary per source and platform, and in total.
+// Report computes the engagement summary per source and platform, in total, and the
+// engagement block.
 func (c *Client) Report(ctx context.Context) (Report, error) {
 	groupsQuery, totalQuery := reportQueries(c.db)
 	var r Report
@@ -80,6 +83,9 @@ func (c *Client) Report(ctx context.Context) (Report, error) {
 	}
 	if err := scanReportRow(c.conn.QueryRow(ctx, totalQuery).Scan, &r.Total); err != nil {
 		return Report{}, fmt.Errorf("report totals: %w", err)
+	}
+	if r.Engagement, err = c.engagement(ctx); err != nil {
+		return Report{}, fmt.Errorf("report engagement: %w", err)
 	}
 	return r, nil
 }
@@ -103,7 +109,8 @@ func quantiles(p50, p90 *int64) Quantiles {
 	return Quantiles{P50: *p50, P90: *p90, Known: true}
 }
 
-// WriteTo writes the report as an aligned text table with a TOTAL line.
+// WriteTo writes the report as an aligned text table with a TOTAL line, then the engagement
+// block.
 func (r Report) WriteTo(w io.Writer) (int64, error) {
 	cw := &countingWriter{w: w}
 	tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', 0)
@@ -112,6 +119,8 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 		writeReportRow(tw, g.Source, g.Platform, g)
 	}
 	writeReportRow(tw, "TOTAL", "", r.Total)
+	fmt.Fprintln(tw)
+	writeEngagement(tw, r.Engagement)
 	err := tw.Flush()
 	return cw.n, err
 }

@@ -86,14 +86,16 @@ func TestSnapshotFormatsEveryColumnType(t *testing.T) {
 	if err := c.conn.Exec(ctx, `CREATE VIEW `+c.db+`.formats AS SELECT
 		'a\tb\nc\\d' AS s, toInt64(-5) AS i, toUInt8(1) AS flag, toUInt32(7) AS n,
 		toDateTime(1700000000) AS at, CAST(NULL AS Nullable(Int64)) AS none,
-		CAST(42 AS Nullable(Int64)) AS some, toFloat64(0.25) AS f`); err != nil {
+		CAST(42 AS Nullable(Int64)) AS some, toFloat64(0.25) AS f,
+		toDate('2024-01-31') AS day, CAST(NULL AS Nullable(Date)) AS no_day,
+		CAST(toDate('2024-02-29') AS Nullable(Date)) AS some_day`); err != nil {
 		t.Fatal(err)
 	}
 	lines, err := c.Snapshot(ctx, "formats")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `a\tb\nc\\d` + "\t-5\t1\t7\t2023-11-14 22:13:20\t\\N\t42\t0.25"
+	want := `a\tb\nc\\d` + "\t-5\t1\t7\t2023-11-14 22:13:20\t\\N\t42\t0.25\t2024-01-31\t\\N\t2024-02-29"
 	if len(lines) != 1 || lines[0] != want {
 		t.Fatalf("got %q\nwant %q", lines, want)
 	}
