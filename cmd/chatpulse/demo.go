@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,14 +35,15 @@ var demoTopics = processor.TopicFormats{
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	messages := fs.Int("messages", 2000, "distinct messages to generate")
+	messages := fs.Int("messages", 2400, "distinct messages to generate")
+	days := fs.Int("days", 10, "days of traffic to generate")
 	workers := fs.Int("workers", 2, "consumer-group members to run")
 	verbose := fs.Bool("v", false, "log the workers at info level (default: errors only; dead letters are summed up in the report)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *messages < 1 || *workers < 1 {
-		return errors.New("demo: -messages and -workers must be positive")
+	if *messages < 4 || *workers < 1 || *days < 1 {
+		return errors.New("demo: -messages must be at least 4, -workers and -days positive")
 	}
 	level := slog.LevelError
 	if *verbose {
@@ -62,8 +66,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer ch.Close()
 
 	gcfg := gen.DefaultConfig()
-	gcfg.Messages = *messages
-	data, err := gen.Mixed(gcfg)
+	gcfg.Messages, gcfg.Days, gcfg.Users, gcfg.Groups = *messages, *days, 40, 6
+	data, err := gen.Engagement(gcfg)
 	if err != nil {
 		return err
 	}
@@ -213,23 +217,83 @@ func printPipeline(w io.Writer, procs []*processor.Processor) {
 	fmt.Fprintf(w, "  negative latencies -> 0   %d\n", neg)
 }
 
-// checkExpected compares the contract views with the rows the generator says they must hold.
+// checkExpected compares the contract views and the documented metrics with the rows the
+// generator says they must hold. Sessions are compared without their closed flag, which
+// depends on which partition owns a user; metric fractions may differ in the last bits.
 func checkExpected(ctx context.Context, c *sink.Client, want gen.Expected, w io.Writer) error {
-	for _, v := range []struct {
-		view string
-		want []string
+	views := []struct {
+		name   string
+		want   []string
+		closed bool
 	}{
-		{"message_facts", want.MessageFactsLines()},
-		{"message_receipts", want.MessageReceiptsLines()},
-	} {
-		got, err := c.Snapshot(ctx, v.view)
+		{"message_facts", want.MessageFactsLines(), false},
+		{"message_receipts", want.MessageReceiptsLines(), false},
+		{"user_sessions", want.UserSessionsLines(), true},
+		{"group_members", want.GroupMembersLines(), false},
+		{"group_daily", want.GroupDailyLines(), false},
+		{"handovers", want.HandoversLines(), false},
+		{"engagement_daily", want.EngagementDailyLines(), false},
+	}
+	for _, v := range views {
+		got, err := c.Snapshot(ctx, v.name)
 		if err != nil {
 			return err
 		}
-		if !slices.Equal(got, v.want) {
-			return fmt.Errorf("demo: %s has %d rows that differ from the %d expected", v.view, len(got), len(v.want))
+		if v.closed {
+			got = withoutColumn(got, 9)
 		}
-		fmt.Fprintf(w, "  %-17s         %d rows, equal to the generator's expected rows\n", v.view, len(got))
+		if !slices.Equal(got, v.want) {
+			return fmt.Errorf("demo: %s has %d rows that differ from the %d expected", v.name, len(got), len(v.want))
+		}
+		fmt.Fprintf(w, "  %-22s %6d rows, equal to the generator's expected rows\n", v.name, len(got))
 	}
+	metrics := map[string][]string{
+		"dau_wau_mau": want.DauWauMauLines(), "new_users": want.NewUsersLines(), "bot_replies": want.BotRepliesLines(),
+		"bot_response": want.BotResponseLines(), "first_human_response": want.FirstHumanResponseLines(),
+		"containment": want.ContainmentLines(), "reactions_per_message": want.ReactionsPerMessageLines(),
+	}
+	for _, name := range sink.MetricNames() {
+		got, err := c.Metric(ctx, name)
+		if err != nil {
+			return err
+		}
+		if !sameNumbers(got, metrics[name]) {
+			return fmt.Errorf("demo: metric %s is %q, the generator expects %q", name, got, metrics[name])
+		}
+	}
+	fmt.Fprintf(w, "  %-22s %6d metrics, equal to the generator's values\n", "documented metrics", len(sink.MetricNames()))
 	return nil
+}
+
+func withoutColumn(lines []string, col int) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		f := strings.Split(l, "\t")
+		out[i] = strings.Join(append(f[:col:col], f[col+1:]...), "\t")
+	}
+	return out
+}
+
+// sameNumbers compares rows field by field, fractions within 1e-9.
+func sameNumbers(got, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		g, w := strings.Split(got[i], "\t"), strings.Split(want[i], "\t")
+		if len(g) != len(w) {
+			return false
+		}
+		for j := range g {
+			if g[j] == w[j] {
+				continue
+			}
+			gf, err1 := strconv.ParseFloat(g[j], 64)
+			wf, err2 := strconv.ParseFloat(w[j], 64)
+			if err1 != nil || err2 != nil || math.Abs(gf-wf) > 1e-9 {
+				return false
+			}
+		}
+	}
+	return true
 }
