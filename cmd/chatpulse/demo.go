@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -240,7 +237,7 @@ func checkExpected(ctx context.Context, c *sink.Client, want gen.Expected, w io.
 			return err
 		}
 		if v.closed {
-			got = withoutColumn(got, 9)
+			got = gen.WithoutColumn(got, gen.SessionClosedColumn)
 		}
 		if !slices.Equal(got, v.want) {
 			return fmt.Errorf("demo: %s has %d rows that differ from the %d expected", v.name, len(got), len(v.want))
@@ -257,43 +254,10 @@ func checkExpected(ctx context.Context, c *sink.Client, want gen.Expected, w io.
 		if err != nil {
 			return err
 		}
-		if !sameNumbers(got, metrics[name]) {
+		if !gen.SameRows(got, metrics[name]) {
 			return fmt.Errorf("demo: metric %s is %q, the generator expects %q", name, got, metrics[name])
 		}
 	}
 	fmt.Fprintf(w, "  %-22s %6d metrics, equal to the generator's values\n", "documented metrics", len(sink.MetricNames()))
 	return nil
-}
-
-func withoutColumn(lines []string, col int) []string {
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		f := strings.Split(l, "\t")
-		out[i] = strings.Join(append(f[:col:col], f[col+1:]...), "\t")
-	}
-	return out
-}
-
-// sameNumbers compares rows field by field, fractions within 1e-9.
-func sameNumbers(got, want []string) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for i := range got {
-		g, w := strings.Split(got[i], "\t"), strings.Split(want[i], "\t")
-		if len(g) != len(w) {
-			return false
-		}
-		for j := range g {
-			if g[j] == w[j] {
-				continue
-			}
-			gf, err1 := strconv.ParseFloat(g[j], 64)
-			wf, err2 := strconv.ParseFloat(w[j], 64)
-			if err1 != nil || err2 != nil || math.Abs(gf-wf) > 1e-9 {
-				return false
-			}
-		}
-	}
-	return true
 }
