@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/chatpulse/chatpulse/gen"
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/testenv"
 )
@@ -142,4 +143,48 @@ func headers(rec *kgo.Record) map[string]string {
 		m[h.Key] = string(h.Value)
 	}
 	return m
+}
+
+// TestACorruptRepartitionRecordIsDeadLetteredOnce writes garbage into the repartition topic
+// between good records: the partition goes on, the garbage lands in the dead-letter topic, and
+// a new member that replays the partition to rebuild its state does not dead-letter it again.
+func TestACorruptRepartitionRecordIsDeadLetteredOnce(t *testing.T) {
+	kafka := testenv.KafkaForTest(t)
+	p := newPipeline(t, kafka, "raw", 1, "corrupt")
+	p.produce([]gen.Record{{Value: []byte(goodRecord)}}, "raw")
+	first := p.start("first")
+	p.waitCaughtUp()
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(p.brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	garbage := &kgo.Record{Topic: p.cfg.RepartitionTopic(), Partition: 0, Value: []byte("not a bundle")}
+	if err := cl.ProduceSync(context.Background(), garbage).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	p.produce([]gen.Record{{Value: []byte(goodRecord)}}, "raw")
+	p.waitCaughtUp()
+	if got := first.proc.Stats().DeadLetteredBy(); got[processor.ReasonInternalCorrupt] != 1 {
+		t.Fatalf("dead letters by reason %v, want one %s", got, processor.ReasonInternalCorrupt)
+	}
+	first.leave(t)
+
+	second := p.start("second")
+	p.produce([]gen.Record{{Value: []byte(goodRecord)}}, "raw")
+	p.waitCaughtUp()
+	if got := second.proc.Stats().DeadLetteredBy(); len(got) != 0 {
+		t.Fatalf("the replay dead-lettered again: %v", got)
+	}
+	var dead int64
+	for _, end := range endOffsets(t, p.brokers, p.cfg.DLQTopic) {
+		dead += end
+	}
+	if dead != 1 {
+		t.Fatalf("the dead-letter topic holds %d records, want 1", dead)
+	}
+	if got := p.viewLines("message_receipts"); len(got) != 0 {
+		t.Fatalf("receipts of a message that never came were written: %q", got)
+	}
 }

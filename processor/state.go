@@ -47,10 +47,12 @@ func (t *stateTask) process(recs []*kgo.Record) {
 			t.state.Apply(kind, ev, out)
 			n++
 		})
-		if err == nil {
+		switch {
+		case err == nil:
 			t.state.Observe(origin, out)
-		} else {
-			// Events before the damage were applied; the record's rest is in the dead letter.
+		case rec.Offset >= horizon:
+			// Events before the damage were applied; the record's rest goes to the dead-letter
+			// topic. A replayed record was dead-lettered when it was first processed.
 			t.deadLetter(rec, err)
 		}
 		if rec.Offset < horizon {
