@@ -29,6 +29,9 @@ type Config struct {
 	// HandoffTimeout bounds how long a member that gives partitions up (on rebalance or
 	// shutdown) waits for the sink to make their rows durable before committing what is.
 	HandoffTimeout time.Duration `envconfig:"HANDOFF_TIMEOUT" default:"20s"`
+	// SnapshotInterval is how often a partition's state is snapshotted, so that a restore
+	// replays only what came after the latest snapshot; 0 turns snapshots off.
+	SnapshotInterval time.Duration `envconfig:"SNAPSHOT_INTERVAL" default:"30s"`
 }
 
 // DefaultConfig returns the configuration the default tags describe.
@@ -44,6 +47,7 @@ func DefaultConfig() Config {
 		CommitInterval:    2 * time.Second,
 		FetchMaxBytes:     16 << 20,
 		HandoffTimeout:    20 * time.Second,
+		SnapshotInterval:  30 * time.Second,
 	}
 }
 
@@ -80,7 +84,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("CHATPULSE_DLQ_TOPIC: %q is not a valid topic name", c.DLQTopic))
 	}
 	for t := range c.InputTopics {
-		if t == c.DLQTopic || t == c.RepartitionTopic() {
+		if t == c.DLQTopic || t == c.RepartitionTopic() || t == c.StateTopic() {
 			errs = append(errs, fmt.Errorf("CHATPULSE_INPUT_TOPICS: %q is an internal topic of chatpulse", t))
 		}
 	}
@@ -92,6 +96,9 @@ func (c Config) Validate() error {
 	}
 	if c.HandoffTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("CHATPULSE_HANDOFF_TIMEOUT: must be at least 1s, got %s", c.HandoffTimeout))
+	}
+	if c.SnapshotInterval < 0 {
+		errs = append(errs, fmt.Errorf("CHATPULSE_SNAPSHOT_INTERVAL: must not be negative, got %s", c.SnapshotInterval))
 	}
 	if c.CommitInterval <= 0 {
 		errs = append(errs, fmt.Errorf("CHATPULSE_COMMIT_INTERVAL: must be positive, got %s", c.CommitInterval))

@@ -32,6 +32,7 @@ type Processor struct {
 
 	// sources is how many raw partitions feed every repartition partition.
 	sources int
+	joined  bool // the member has had an assignment, guarded by mu
 
 	mu      sync.Mutex
 	workers map[tp]*worker // the partitions this member owns now
@@ -60,6 +61,23 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 // Stats returns the processor's live counters.
 func (p *Processor) Stats() *Stats { return p.stats }
 
+// Ready reports why the member cannot serve yet: it has not joined its group, or the state of
+// an assigned partition is still being rebuilt. A partition with nothing to rebuild becomes
+// ready with its first batch.
+func (p *Processor) Ready() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.joined {
+		return errors.New("not assigned partitions yet")
+	}
+	for key, w := range p.workers {
+		if w.restoring.Load() {
+			return fmt.Errorf("restoring the state of %s[%d]", key.topic, key.partition)
+		}
+	}
+	return nil
+}
+
 // Run consumes until ctx ends, then hands its partitions back: workers stop, rows already
 // submitted are flushed and their offsets committed, and the member leaves the group.
 func (p *Processor) Run(ctx context.Context) error {
@@ -86,6 +104,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.OnPartitionsLost(p.lost),
 		kgo.AdjustFetchOffsetsFn(p.adjustOffsets),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchMaxBytes(maxSnapshotBytes + 1<<20),
 		kgo.ProducerLinger(0),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.WithLogger(kgoLogger{p.log}),
@@ -141,6 +160,7 @@ func (p *Processor) poll(ctx context.Context) error {
 func (p *Processor) assigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.joined = true
 	for topic, parts := range assigned {
 		for _, part := range parts {
 			w := p.newWorker(ctx, cl, topic, part)
@@ -193,24 +213,30 @@ func (p *Processor) stopWorkers(parts map[string][]int32) {
 	}
 }
 
-// adjustOffsets starts every repartition partition from the beginning of its log: its state is
-// rebuilt by replaying the records below the committed offset without writing their rows again.
-func (p *Processor) adjustOffsets(_ context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+// adjustOffsets decides where each newly assigned repartition partition starts: right after
+// its latest snapshot, whose state the worker takes over, or at the beginning of its log. The
+// committed offset becomes the partition's horizon: records below it only rebuild state, since
+// their rows were written before.
+func (p *Processor) adjustOffsets(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
 	parts, ok := offsets[p.cfg.RepartitionTopic()]
 	if !ok {
 		return offsets, nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	for part, o := range parts {
-		horizon := o.EpochOffset().Offset
-		if horizon < 0 {
-			horizon = 0 // nothing committed yet
+		horizon := max(o.EpochOffset().Offset, 0) // negative: nothing committed yet
+		start, restored := p.restore(ctx, part)
+		if restored != nil {
+			horizon = max(horizon, start)
 		}
+		p.mu.Lock()
 		if w := p.workers[tp{p.cfg.RepartitionTopic(), part}]; w != nil {
 			w.horizon.Store(horizon)
+			w.initial = restored
+			// With nothing to replay, the state is whole as soon as fetching starts.
+			w.restoring.Store(horizon > start)
 		}
-		parts[part] = kgo.NewOffset().AtStart()
+		p.mu.Unlock()
+		parts[part] = kgo.NewOffset().At(start)
 	}
 	return offsets, nil
 }

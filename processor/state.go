@@ -21,17 +21,39 @@ type stateTask struct {
 	out       rows.Set
 	discard   rows.Set
 	restoring bool
-	started   time.Time
-	replayed  uint64
+	// replayFrom is when the first replayed record was applied, zero until then.
+	replayFrom time.Time
+	replayed   uint64
 	published partition.Stats
+	snapshot  *restoredState // where the state came from, nil for an empty start
+	// lastSnapshot is when the state was last snapshotted; changed says whether it has moved
+	// on since.
+	lastSnapshot time.Time
+	changed      bool
 }
 
 func newStateTask(w *worker) *stateTask {
 	w.horizon.Store(-1)
-	return &stateTask{w: w, state: partition.New(w.p.state, w.p.sources), restoring: true, started: time.Now()}
+	return &stateTask{w: w, restoring: true, lastSnapshot: time.Now()}
+}
+
+// init takes over the state restored from a snapshot, or starts empty. It runs on the first
+// batch, when the assignment has decided where fetching starts.
+func (t *stateTask) init() {
+	t.w.p.mu.Lock()
+	t.snapshot = t.w.initial
+	t.w.p.mu.Unlock()
+	if t.snapshot != nil {
+		t.state = t.snapshot.state
+		return
+	}
+	t.state = partition.New(t.w.p.state, t.w.p.sources)
 }
 
 func (t *stateTask) process(recs []*kgo.Record) {
+	if t.state == nil {
+		t.init()
+	}
 	horizon := t.w.horizon.Load()
 	live, liveRecords := 0, 0
 	for _, rec := range recs {
@@ -56,6 +78,9 @@ func (t *stateTask) process(recs []*kgo.Record) {
 			t.deadLetter(rec, err)
 		}
 		if rec.Offset < horizon {
+			if t.replayFrom.IsZero() {
+				t.replayFrom = time.Now()
+			}
 			t.discard.Reset()
 			t.replayed += uint64(n)
 			continue
@@ -70,10 +95,17 @@ func (t *stateTask) process(recs []*kgo.Record) {
 	if liveRecords == 0 {
 		return
 	}
+	t.changed = true
+	snap := t.takeSnapshot(last.Offset)
 	// Even a batch without rows is submitted: its ack marks the offset once every earlier
-	// row is durable.
+	// row is durable, and only then publishes the snapshot taken after the batch.
 	submitted := t.w.retry("submit rows", func(ctx context.Context) error {
-		return t.w.p.sink.Submit(ctx, &t.out, func() { t.w.mark(last) })
+		return t.w.p.sink.Submit(ctx, &t.out, func() {
+			t.w.mark(last)
+			if snap != nil {
+				t.w.cl.Produce(context.Background(), snap, t.snapshotWritten)
+			}
+		})
 	})
 	t.out.Reset()
 	if !submitted {
@@ -87,10 +119,53 @@ func (t *stateTask) process(recs []*kgo.Record) {
 // state counters start counting from here so that a replay is not counted twice.
 func (t *stateTask) restored() {
 	t.restoring = false
+	t.w.restoring.Store(false)
 	t.published = t.state.Stats()
-	t.w.p.stats.Replayed.Add(t.replayed)
-	t.w.log.Info("partition state restored", "replayed", t.replayed, "took", time.Since(t.started).Round(time.Millisecond),
-		"gauges", t.state.Gauges())
+	// The restore is the snapshot's loading and the replay, not the wait for records before it.
+	var took time.Duration
+	if t.snapshot != nil {
+		took = t.snapshot.loading
+	}
+	if !t.replayFrom.IsZero() {
+		took += time.Since(t.replayFrom)
+	}
+	s := t.w.p.stats
+	s.Replayed.Add(t.replayed)
+	s.Restores.Add(1)
+	s.RestoreNanos.Add(uint64(took))
+	attrs := []any{"replayed", t.replayed, "took", took.Round(time.Millisecond), "gauges", t.state.Gauges()}
+	if t.snapshot != nil {
+		s.SnapshotRestores.Add(1)
+		attrs = append(attrs, "snapshot_offset", t.snapshot.offset, "snapshot_bytes", t.snapshot.bytes,
+			"snapshot_load", t.snapshot.loading.Round(time.Millisecond))
+	}
+	t.w.log.Info("partition state restored", attrs...)
+}
+
+// takeSnapshot serialises the state after the record at offset when the snapshot interval has
+// passed since the last one, and returns the record to publish once the batch is durable.
+func (t *stateTask) takeSnapshot(offset int64) *kgo.Record {
+	every := t.w.p.cfg.SnapshotInterval
+	if every == 0 || !t.changed || time.Since(t.lastSnapshot) < every {
+		return nil
+	}
+	data := t.state.AppendSnapshot(nil)
+	t.lastSnapshot, t.changed = time.Now(), false
+	if len(data) > maxSnapshotBytes {
+		t.w.log.Warn("state too large to snapshot; a restore replays the partition", "bytes", len(data), "limit", maxSnapshotBytes)
+		return nil
+	}
+	return snapshotRecord(t.w.p.cfg.StateTopic(), t.w.partition, offset, data)
+}
+
+// snapshotWritten runs on the client's goroutine once a snapshot is written or failed; a lost
+// snapshot only makes a later restore replay more.
+func (t *stateTask) snapshotWritten(r *kgo.Record, err error) {
+	if err != nil {
+		t.w.log.Warn("snapshot not written", "err", err)
+		return
+	}
+	t.w.p.stats.Snapshots.Add(1)
 }
 
 func (t *stateTask) publish() {

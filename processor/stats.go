@@ -11,19 +11,23 @@ import (
 
 // Stats counts what this member did; partition workers add to it after each batch.
 type Stats struct {
-	Records         atomic.Uint64 // raw records consumed and committed
-	Events          atomic.Uint64 // canonical events decoded from them
-	Routed          atomic.Uint64 // repartition records produced
-	DeadLettered    atomic.Uint64
-	Applied         atomic.Uint64 // repartition records applied to state and written
-	Replayed        atomic.Uint64 // repartition records replayed to rebuild state
-	Messages        atomic.Uint64
-	Duplicates      atomic.Uint64
-	Joined          atomic.Uint64
-	Held            atomic.Uint64
-	Expired         atomic.Uint64
-	NegativeLatency atomic.Uint64
-	LateActivity    atomic.Uint64 // session activity that arrived after its session could change
+	Records          atomic.Uint64 // raw records consumed and committed
+	Events           atomic.Uint64 // canonical events decoded from them
+	Routed           atomic.Uint64 // repartition records produced
+	DeadLettered     atomic.Uint64
+	Applied          atomic.Uint64 // repartition records applied to state and written
+	Replayed         atomic.Uint64 // repartition records replayed to rebuild state
+	Messages         atomic.Uint64
+	Duplicates       atomic.Uint64
+	Joined           atomic.Uint64
+	Held             atomic.Uint64
+	Expired          atomic.Uint64
+	NegativeLatency  atomic.Uint64
+	LateActivity     atomic.Uint64 // session activity that arrived after its session could change
+	Restores         atomic.Uint64 // partitions whose state was rebuilt after an assignment
+	SnapshotRestores atomic.Uint64 // of those, how many started from a snapshot
+	RestoreNanos     atomic.Uint64 // time spent rebuilding state
+	Snapshots        atomic.Uint64 // snapshots written
 
 	mu       sync.Mutex
 	byReason map[string]uint64

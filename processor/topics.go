@@ -21,10 +21,15 @@ func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kg
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	// The repartition log is replayed to rebuild state, so it must keep every record.
-	configs := map[string]*string{"retention.ms": ptr("-1")}
-	for _, topic := range []string{cfg.RepartitionTopic(), cfg.DLQTopic} {
-		resp, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.ReplicationFactor, configs, topic)
+	// The repartition log is replayed to rebuild state when there is no snapshot, so it keeps
+	// every record; the state topic keeps the latest snapshot of each partition.
+	configs := map[string]map[string]*string{
+		cfg.RepartitionTopic(): {"retention.ms": ptr("-1")},
+		cfg.DLQTopic:           {"retention.ms": ptr("-1")},
+		cfg.StateTopic():       {"cleanup.policy": ptr("compact"), "max.message.bytes": ptr(fmt.Sprint(maxSnapshotBytes + 1<<20))},
+	}
+	for _, topic := range []string{cfg.RepartitionTopic(), cfg.DLQTopic, cfg.StateTopic()} {
+		resp, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.ReplicationFactor, configs[topic], topic)
 		if err == nil {
 			err = resp.Err
 		}

@@ -24,7 +24,12 @@ type worker struct {
 	// horizon is the committed offset of a repartition partition when it was assigned: records
 	// below it were processed and their rows written before, so they only rebuild state.
 	horizon atomic.Int64
-	process func(recs []*kgo.Record)
+	// initial is the state restored from a snapshot for a repartition partition, set before
+	// fetching starts (under the processor's mutex), or nil.
+	initial *restoredState
+	// restoring is set while a repartition partition's state is being rebuilt.
+	restoring atomic.Bool
+	process   func(recs []*kgo.Record)
 }
 
 // queuedBatches is how many fetched batches may wait for one partition's worker.
@@ -40,6 +45,7 @@ func (p *Processor) newWorker(ctx context.Context, cl *kgo.Client, topic string,
 		done: make(chan struct{}),
 	}
 	if topic == p.cfg.RepartitionTopic() {
+		w.restoring.Store(true)
 		w.process = newStateTask(w).process
 	} else {
 		w.process = newRawTask(w, p.cfg.InputTopics[topic]).process

@@ -35,6 +35,7 @@ func (c logConfig) Validate() error {
 // config is every package's configuration, each read from the environment on its own.
 type config struct {
 	Log       logConfig
+	HTTP      httpConfig
 	Processor processor.Config
 	Join      join.Config
 	Sessions  sessionize.Config
@@ -54,6 +55,7 @@ func loadConfig() (config, error) {
 		check  func() error
 	}{
 		{&c.Log, func() error { return c.Log.Validate() }},
+		{&c.HTTP, func() error { return c.HTTP.Validate() }},
 		{&c.Processor, func() error { return c.Processor.Validate() }},
 		{&c.Join, func() error { return c.Join.Validate() }},
 		{&c.Sessions, func() error { return c.Sessions.Validate() }},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"io"
 	"log/slog"
 
@@ -38,6 +39,22 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger, onStart func(*
 	}
 	if onStart != nil {
 		onStart(proc)
+	}
+	if cfg.HTTP.Addr != "" {
+		l, err := net.Listen("tcp", cfg.HTTP.Addr)
+		if err != nil {
+			return fmt.Errorf("CHATPULSE_HTTP_ADDR: %w", err)
+		}
+		httpCtx, stopHTTP := context.WithCancel(context.Background())
+		defer stopHTTP()
+		ready := func() error {
+			if err := proc.Ready(); err != nil {
+				return err
+			}
+			return writer.Healthy()
+		}
+		go serveHTTP(httpCtx, l, healthHandler(ready), log)
+		log.Info("serving health checks", "addr", l.Addr().String())
 	}
 
 	procCtx, stopProc := context.WithCancel(ctx)

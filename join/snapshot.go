@@ -1,0 +1,392 @@
+package join
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/chatpulse/chatpulse/event"
+	"github.com/chatpulse/chatpulse/route"
+)
+
+// A snapshot is the state in a compact binary form from which RestoreSnapshot rebuilds it
+// exactly, so that a partition moving to another worker need not replay its whole log. The
+// same state always gives the same bytes: maps are written in key order. After the version
+// byte come, in this order:
+//
+//	TTL ms, watermark, next sweep    varints
+//	stats                            8 uvarints, in the order of the fields of Stats
+//	sent                             count; per message: key, send time
+//	early                            count; per message: key, count; per arrival: kind, time, fields
+//	sets                             count; per message: key, time, written, count; per reaction: actor, emoji
+//
+// Counts are uvarints; keys are route.Key.AppendBinary (big-endian, so byte order is key
+// order); strings are a uvarint length and the bytes; flags are one byte, 0 or 1; times are
+// varints of their distance from the watermark, which keeps them short. An arrival's fields
+// are: for a receipt its status byte and member, for a reply the reply's id, for a reaction
+// present, actor and emoji. Every varint is in its shortest form, so that one state has
+// exactly one snapshot.
+
+// snapshotVersion leads every snapshot; a change of the layout takes a new version.
+const snapshotVersion byte = 1
+
+var (
+	// ErrCorruptSnapshot marks bytes that are not a snapshot this release can read.
+	ErrCorruptSnapshot = errors.New("corrupt snapshot")
+	// ErrConfigChanged marks a snapshot of state kept under another configuration: restoring
+	// it would give state that no replay under the current configuration gives.
+	ErrConfigChanged = errors.New("snapshot of another configuration")
+)
+
+// The fewest bytes each repeated item takes, which bound what a claimed count may allocate.
+const (
+	minSent     = 16 + 1
+	minArrival  = 1 + 1 + 1
+	minEarly    = 16 + 1 + minArrival
+	minSet      = 16 + 1 + 1 + 1
+	minReaction = 1 + 1
+)
+
+// AppendSnapshot appends the snapshot of the state to b.
+func (s *State) AppendSnapshot(b []byte) []byte {
+	b = slices.Grow(b, 64+len(s.sent)*(16+6))
+	b = append(b, snapshotVersion)
+	b = binary.AppendVarint(b, s.ttlMs)
+	b = binary.AppendVarint(b, s.watermark)
+	b = binary.AppendVarint(b, s.nextSweep)
+	for _, n := range s.stats.counters() {
+		b = binary.AppendUvarint(b, *n)
+	}
+
+	type sentAt struct {
+		key route.Key
+		at  int64
+	}
+	sent := make([]sentAt, 0, len(s.sent))
+	for k, at := range s.sent {
+		sent = append(sent, sentAt{k, at})
+	}
+	slices.SortFunc(sent, func(a, b sentAt) int { return compareKeys(a.key, b.key) })
+	b = binary.AppendUvarint(b, uint64(len(sent)))
+	for _, m := range sent {
+		b = m.key.AppendBinary(b)
+		b = binary.AppendVarint(b, m.at-s.watermark)
+	}
+
+	b = binary.AppendUvarint(b, uint64(len(s.early)))
+	for _, k := range sortedKeys(s.early) {
+		waiting := s.early[k]
+		b = k.AppendBinary(b)
+		b = binary.AppendUvarint(b, uint64(len(waiting)))
+		for i := range waiting {
+			b = s.appendArrival(b, &waiting[i])
+		}
+	}
+
+	b = binary.AppendUvarint(b, uint64(len(s.sets)))
+	for _, k := range sortedKeys(s.sets) {
+		set := s.sets[k]
+		b = k.AppendBinary(b)
+		b = binary.AppendVarint(b, set.atMs-s.watermark)
+		b = append(b, flag(set.written))
+		b = binary.AppendUvarint(b, uint64(len(set.items)))
+		for _, id := range set.items {
+			b = appendString(b, id.actor)
+			b = appendString(b, id.emoji)
+		}
+	}
+	return b
+}
+
+// appendArrival writes only the fields of e's kind; the others are zero in state.
+func (s *State) appendArrival(b []byte, e *early) []byte {
+	b = append(b, byte(e.kind))
+	b = binary.AppendVarint(b, e.atMs-s.watermark)
+	switch e.kind {
+	case route.KindReceipt:
+		b = append(b, byte(e.status))
+		b = appendString(b, e.id)
+	case route.KindReply:
+		b = appendString(b, e.id)
+	case route.KindReaction:
+		b = append(b, flag(e.present))
+		b = appendString(b, e.id)
+		b = appendString(b, e.emoji)
+	}
+	return b
+}
+
+// RestoreSnapshot rebuilds the state a snapshot was taken of, to be run under cfg. It rejects
+// bytes that are not exactly a snapshot AppendSnapshot writes (ErrCorruptSnapshot) and a
+// snapshot taken under another TTL (ErrConfigChanged). Nothing it allocates is larger than
+// the input justifies, whatever the input claims.
+func RestoreSnapshot(data []byte, cfg Config) (*State, error) {
+	s, err := restore(data, cfg)
+	if err != nil {
+		if !errors.Is(err, ErrConfigChanged) {
+			err = fmt.Errorf("%w: %w", ErrCorruptSnapshot, err)
+		}
+		return nil, fmt.Errorf("restore join: %w", err)
+	}
+	return s, nil
+}
+
+func restore(data []byte, cfg Config) (*State, error) {
+	r := reader{b: data}
+	if v := r.byte(); r.err == nil && v != snapshotVersion {
+		return nil, fmt.Errorf("version %d, want %d", v, snapshotVersion)
+	}
+	s := &State{ttlMs: r.varint()}
+	if want := cfg.TTL.Milliseconds(); r.err == nil && s.ttlMs != want {
+		return nil, fmt.Errorf("%w: TTL %s, configured %s", ErrConfigChanged,
+			time.Duration(s.ttlMs)*time.Millisecond, time.Duration(want)*time.Millisecond)
+	}
+	s.watermark = r.varint()
+	s.nextSweep = r.varint()
+	for _, n := range s.stats.counters() {
+		*n = r.uvarint()
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("header: %w", r.err)
+	}
+
+	n := r.count(minSent)
+	if r.err != nil {
+		return nil, fmt.Errorf("sent messages: %w", r.err)
+	}
+	s.sent = make(map[route.Key]int64, n)
+	var prev route.Key
+	for i := range n {
+		k := r.key()
+		at := r.varint() + s.watermark
+		r.ascending(i, prev, k)
+		if r.err != nil {
+			return nil, fmt.Errorf("sent message %d: %w", i, r.err)
+		}
+		s.sent[k] = at
+		prev = k
+	}
+
+	n = r.count(minEarly)
+	if r.err != nil {
+		return nil, fmt.Errorf("early arrivals: %w", r.err)
+	}
+	s.early = make(map[route.Key][]early, n)
+	for i := range n {
+		k := r.key()
+		r.ascending(i, prev, k)
+		if _, held := s.sent[k]; held && r.err == nil {
+			r.fail(errors.New("arrivals wait for a message already held"))
+		}
+		m := r.count(minArrival)
+		if m == 0 {
+			r.fail(errors.New("no arrivals"))
+		}
+		waiting := make([]early, m)
+		for j := range waiting {
+			waiting[j] = r.arrival(s.watermark)
+		}
+		if r.err != nil {
+			return nil, fmt.Errorf("early arrivals %d: %w", i, r.err)
+		}
+		s.early[k] = waiting
+		s.earlyCount += m
+		prev = k
+	}
+
+	n = r.count(minSet)
+	if r.err != nil {
+		return nil, fmt.Errorf("reaction sets: %w", r.err)
+	}
+	s.sets = make(map[route.Key]snapshot, n)
+	for i := range n {
+		k := r.key()
+		r.ascending(i, prev, k)
+		set := snapshot{atMs: r.varint() + s.watermark, written: r.flag()}
+		if _, held := s.sent[k]; held && !set.written && r.err == nil {
+			r.fail(errors.New("reactions of a held message not written"))
+		}
+		m := r.count(minReaction)
+		if m > event.MaxReactionItems {
+			r.fail(fmt.Errorf("%d reactions, more than %d", m, event.MaxReactionItems))
+		}
+		if m > 0 && r.err == nil {
+			set.items = make([]reactionID, 0, m)
+		}
+		for range m {
+			id := reactionID{actor: r.string(), emoji: r.string()}
+			if r.err != nil {
+				break
+			}
+			if containsReaction(set.items, id) {
+				r.fail(errors.New("a reaction listed twice"))
+			}
+			set.items = append(set.items, id)
+		}
+		if r.err != nil {
+			return nil, fmt.Errorf("reaction set %d: %w", i, r.err)
+		}
+		s.sets[k] = set
+		prev = k
+	}
+	if len(r.b) > 0 {
+		return nil, fmt.Errorf("%d trailing bytes", len(r.b))
+	}
+	return s, nil
+}
+
+// arrival reads one early arrival written by appendArrival.
+func (r *reader) arrival(watermark int64) early {
+	e := early{kind: route.Kind(r.byte())}
+	e.atMs = r.varint() + watermark
+	switch e.kind {
+	case route.KindReceipt:
+		e.status = event.ReceiptStatus(r.byte())
+		if _, ok := event.ParseReceiptStatus(e.status.String()); !ok {
+			r.fail(fmt.Errorf("receipt status %d", e.status))
+		}
+		e.id = r.string()
+	case route.KindReply:
+		e.id = r.string()
+	case route.KindReaction:
+		e.present = r.flag()
+		e.id = r.string()
+		e.emoji = r.string()
+	default:
+		r.fail(fmt.Errorf("arrival of kind %d", e.kind))
+	}
+	return e
+}
+
+// counters lists the fields of st in the order a snapshot holds them.
+func (st *Stats) counters() [8]*uint64 {
+	return [8]*uint64{&st.Messages, &st.Duplicates, &st.Joined, &st.Held, &st.Expired,
+		&st.Forgotten, &st.NegativeLatency, &st.StaleSnapshots}
+}
+
+func compareKeys(a, b route.Key) int {
+	return cmp.Or(cmp.Compare(a.Hi, b.Hi), cmp.Compare(a.Lo, b.Lo))
+}
+
+func sortedKeys[V any](m map[route.Key]V) []route.Key {
+	keys := make([]route.Key, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	return keys
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func flag(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// reader consumes a snapshot; the first error sticks and later reads return zero values.
+// Strings it returns are copies, so that state does not keep the whole snapshot alive.
+type reader struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("truncated")
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *reader) byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.fail(errShort)
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// uvarint accepts only the shortest encoding, so that bytes and state correspond one to one.
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	x, n := binary.Uvarint(r.b)
+	switch {
+	case n == 0:
+		r.fail(errShort)
+		return 0
+	case n < 0 || n > 1 && r.b[n-1] == 0:
+		r.fail(errors.New("malformed varint"))
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+func (r *reader) varint() int64 {
+	u := r.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
+}
+
+// count reads the number of items that follow and rejects one the remaining bytes cannot
+// hold at min bytes an item, before anything is allocated for them.
+func (r *reader) count(min int) int {
+	n := r.uvarint()
+	if n > uint64(len(r.b)/min) {
+		r.fail(fmt.Errorf("%d items in %d bytes", n, len(r.b)))
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) flag() bool {
+	c := r.byte()
+	if c > 1 {
+		r.fail(fmt.Errorf("flag %d", c))
+	}
+	return c == 1
+}
+
+func (r *reader) key() route.Key {
+	if r.err != nil || len(r.b) < 16 {
+		r.fail(errShort)
+		return route.Key{}
+	}
+	k := route.Key{Hi: binary.BigEndian.Uint64(r.b), Lo: binary.BigEndian.Uint64(r.b[8:])}
+	r.b = r.b[16:]
+	return k
+}
+
+// ascending checks that the i-th key of a map follows the previous one, which keeps a map's
+// keys in one order and each key once.
+func (r *reader) ascending(i int, prev, k route.Key) {
+	if i > 0 && r.err == nil && compareKeys(prev, k) >= 0 {
+		r.fail(errors.New("keys out of order"))
+	}
+}
+
+func (r *reader) string() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.fail(errShort)
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}

@@ -1,0 +1,242 @@
+package partition
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/chatpulse/chatpulse/join"
+	"github.com/chatpulse/chatpulse/sessionize"
+)
+
+// A snapshot is everything a partition owns in one binary record from which RestoreSnapshot
+// rebuilds it exactly, so that a partition moving to another worker need not replay its whole
+// log. The same state always gives the same bytes. In this order:
+//
+//	version                  1 byte
+//	sources                  uvarint
+//	watermark                varint
+//	origins                  uvarint count; per raw partition, in order of topic and partition:
+//	                         topic (uvarint length and bytes), partition, watermark (varints)
+//	join                     8-byte big-endian length, join.State.AppendSnapshot
+//	sessions                 8-byte big-endian length, sessionize.State.AppendSnapshot
+//	checksum                 CRC-32 (Castagnoli) of everything before it, 4 bytes big-endian
+//
+// The checksum rejects a snapshot cut short or damaged in storage, and the version one written
+// by a release with another layout. The parts carry versions of their own.
+
+// snapshotVersion leads every snapshot; a change of the layout takes a new version.
+const snapshotVersion byte = 1
+
+var (
+	// ErrCorruptSnapshot marks bytes that are not a snapshot this release can read.
+	ErrCorruptSnapshot = errors.New("corrupt snapshot")
+	// ErrConfigChanged marks a snapshot of state kept under another configuration, which no
+	// replay under the current configuration would give.
+	ErrConfigChanged = errors.New("snapshot of another configuration")
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// minOrigin is the fewest bytes an origin takes, which bounds what a claimed count may allocate.
+const minOrigin = 1 + 1 + 1
+
+// AppendSnapshot appends the snapshot of the state to b.
+func (s *State) AppendSnapshot(b []byte) []byte {
+	start := len(b)
+	b = append(b, snapshotVersion)
+	b = binary.AppendUvarint(b, uint64(s.sources))
+	b = binary.AppendVarint(b, s.watermark)
+	origins := make([]origin, 0, len(s.origins))
+	for o := range s.origins {
+		origins = append(origins, o)
+	}
+	slices.SortFunc(origins, compareOrigins)
+	b = binary.AppendUvarint(b, uint64(len(origins)))
+	for _, o := range origins {
+		b = binary.AppendUvarint(b, uint64(len(o.topic)))
+		b = append(b, o.topic...)
+		b = binary.AppendVarint(b, int64(o.partition))
+		b = binary.AppendVarint(b, s.origins[o])
+	}
+	b = appendPart(b, s.join.AppendSnapshot)
+	b = appendPart(b, s.sessions.AppendSnapshot)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b[start:], castagnoli))
+}
+
+// appendPart appends a part's snapshot after its length, written in place once known.
+func appendPart(b []byte, part func([]byte) []byte) []byte {
+	at := len(b)
+	b = part(binary.BigEndian.AppendUint64(b, 0))
+	binary.BigEndian.PutUint64(b[at:], uint64(len(b)-at-8))
+	return b
+}
+
+// RestoreSnapshot rebuilds the state a snapshot was taken of, to be run under cfg. It rejects
+// bytes that are not exactly a snapshot AppendSnapshot writes (ErrCorruptSnapshot), a part
+// taken under another configuration (ErrConfigChanged); errors of a part also match the
+// part's own errors. Nothing it allocates is larger than the input justifies, whatever the
+// input claims.
+func RestoreSnapshot(data []byte, cfg Config) (*State, error) {
+	s, err := restore(data, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("restore partition: %w", err)
+	}
+	return s, nil
+}
+
+func restore(data []byte, cfg Config) (*State, error) {
+	if len(data) < 1+4 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrCorruptSnapshot, len(data))
+	}
+	if data[0] != snapshotVersion {
+		return nil, fmt.Errorf("%w: version %d, want %d", ErrCorruptSnapshot, data[0], snapshotVersion)
+	}
+	body := data[:len(data)-4]
+	if sum, want := crc32.Checksum(body, castagnoli), binary.BigEndian.Uint32(data[len(body):]); sum != want {
+		return nil, fmt.Errorf("%w: checksum %08x, computed %08x", ErrCorruptSnapshot, want, sum)
+	}
+	r := reader{b: body[1:]}
+	sources := r.uvarint()
+	if sources > math.MaxInt32 {
+		r.fail(fmt.Errorf("%d sources", sources))
+	}
+	s := &State{sources: int(sources), watermark: r.varint()}
+	n := r.uvarint()
+	if n > uint64(len(r.b)/minOrigin) {
+		r.fail(fmt.Errorf("%d origins in %d bytes", n, len(r.b)))
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrCorruptSnapshot, r.err)
+	}
+	s.origins = make(map[origin]int64, n)
+	var prev origin
+	for i := range int(n) {
+		o := origin{topic: r.string()}
+		p := r.varint()
+		if p < math.MinInt32 || p > math.MaxInt32 {
+			r.fail(fmt.Errorf("partition %d", p))
+		}
+		o.partition = int32(p)
+		wm := r.varint()
+		if i > 0 && r.err == nil && compareOrigins(prev, o) >= 0 {
+			r.fail(errors.New("out of order"))
+		}
+		if r.err != nil {
+			return nil, fmt.Errorf("%w: origin %d: %w", ErrCorruptSnapshot, i, r.err)
+		}
+		s.origins[o] = wm
+		prev = o
+	}
+	joinPart, sessionsPart := r.part(), r.part()
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptSnapshot, r.err)
+	}
+	if len(r.b) > 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptSnapshot, len(r.b))
+	}
+	var err error
+	if s.join, err = join.RestoreSnapshot(joinPart, cfg.Join); err != nil {
+		return nil, partError{errors.Is(err, join.ErrConfigChanged), err}
+	}
+	if s.sessions, err = sessionize.RestoreSnapshot(sessionsPart, cfg.Sessions); err != nil {
+		return nil, partError{errors.Is(err, sessionize.ErrConfigChanged), err}
+	}
+	return s, nil
+}
+
+// partError is a part's restore error that matches this package's errors too, so that a
+// caller needs to know only these.
+type partError struct {
+	configChanged bool
+	err           error
+}
+
+func (e partError) Error() string { return e.err.Error() }
+
+func (e partError) Unwrap() []error {
+	if e.configChanged {
+		return []error{ErrConfigChanged, e.err}
+	}
+	return []error{ErrCorruptSnapshot, e.err}
+}
+
+func compareOrigins(a, b origin) int {
+	return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
+}
+
+// reader consumes a snapshot; the first error sticks and later reads return zero values.
+// Strings it returns are copies, so that state does not keep the whole snapshot alive.
+type reader struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("truncated")
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// uvarint accepts only the shortest encoding, so that bytes and state correspond one to one.
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	x, n := binary.Uvarint(r.b)
+	switch {
+	case n == 0:
+		r.fail(errShort)
+		return 0
+	case n < 0 || n > 1 && r.b[n-1] == 0:
+		r.fail(errors.New("malformed varint"))
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+func (r *reader) varint() int64 {
+	u := r.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
+}
+
+func (r *reader) string() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.fail(errShort)
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+// part returns the bytes of a part after their length.
+func (r *reader) part() []byte {
+	if r.err != nil || len(r.b) < 8 {
+		r.fail(errShort)
+		return nil
+	}
+	n := binary.BigEndian.Uint64(r.b)
+	if n > uint64(len(r.b)-8) {
+		r.fail(fmt.Errorf("part of %d bytes in %d", n, len(r.b)-8))
+		return nil
+	}
+	p := r.b[8 : 8+n]
+	r.b = r.b[8+n:]
+	return p
+}
+
+// Sources is how many raw partitions the state expects to feed it.
+func (s *State) Sources() int { return s.sources }
