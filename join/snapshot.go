@@ -1,7 +1,6 @@
 package join
 
 import (
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/route"
+	"github.com/chatpulse/chatpulse/wire"
 )
 
 // A snapshot is the state in a compact binary form from which RestoreSnapshot rebuilds it
@@ -69,7 +69,7 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 	for k, at := range s.sent {
 		sent = append(sent, sentAt{k, at})
 	}
-	slices.SortFunc(sent, func(a, b sentAt) int { return compareKeys(a.key, b.key) })
+	slices.SortFunc(sent, func(a, b sentAt) int { return a.key.Compare(b.key) })
 	b = binary.AppendUvarint(b, uint64(len(sent)))
 	for _, m := range sent {
 		b = m.key.AppendBinary(b)
@@ -91,11 +91,11 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 		set := s.sets[k]
 		b = k.AppendBinary(b)
 		b = binary.AppendVarint(b, set.atMs-s.watermark)
-		b = append(b, flag(set.written))
+		b = append(b, wire.Flag(set.written))
 		b = binary.AppendUvarint(b, uint64(len(set.items)))
 		for _, id := range set.items {
-			b = appendString(b, id.actor)
-			b = appendString(b, id.emoji)
+			b = wire.AppendString(b, id.actor)
+			b = wire.AppendString(b, id.emoji)
 		}
 	}
 	return b
@@ -108,13 +108,13 @@ func (s *State) appendArrival(b []byte, e *early) []byte {
 	switch e.kind {
 	case route.KindReceipt:
 		b = append(b, byte(e.status))
-		b = appendString(b, e.id)
+		b = wire.AppendString(b, e.id)
 	case route.KindReply:
-		b = appendString(b, e.id)
+		b = wire.AppendString(b, e.id)
 	case route.KindReaction:
-		b = append(b, flag(e.present))
-		b = appendString(b, e.id)
-		b = appendString(b, e.emoji)
+		b = append(b, wire.Flag(e.present))
+		b = wire.AppendString(b, e.id)
+		b = wire.AppendString(b, e.emoji)
 	}
 	return b
 }
@@ -135,128 +135,128 @@ func RestoreSnapshot(data []byte, cfg Config) (*State, error) {
 }
 
 func restore(data []byte, cfg Config) (*State, error) {
-	r := reader{b: data}
-	if v := r.byte(); r.err == nil && v != snapshotVersion {
+	r := reader{wire.Reader{Rest: data}}
+	if v := r.Byte(); r.Err == nil && v != snapshotVersion {
 		return nil, fmt.Errorf("version %d, want %d", v, snapshotVersion)
 	}
-	s := &State{ttlMs: r.varint()}
-	if want := cfg.TTL.Milliseconds(); r.err == nil && s.ttlMs != want {
+	s := &State{ttlMs: r.Varint()}
+	if want := cfg.TTL.Milliseconds(); r.Err == nil && s.ttlMs != want {
 		return nil, fmt.Errorf("%w: TTL %s, configured %s", ErrConfigChanged,
 			time.Duration(s.ttlMs)*time.Millisecond, time.Duration(want)*time.Millisecond)
 	}
-	s.watermark = r.varint()
-	s.nextSweep = r.varint()
+	s.watermark = r.Varint()
+	s.nextSweep = r.Varint()
 	for _, n := range s.stats.counters() {
-		*n = r.uvarint()
+		*n = r.Uvarint()
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("header: %w", r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("header: %w", r.Err)
 	}
 
-	n := r.count(minSent)
-	if r.err != nil {
-		return nil, fmt.Errorf("sent messages: %w", r.err)
+	n := r.Count(minSent)
+	if r.Err != nil {
+		return nil, fmt.Errorf("sent messages: %w", r.Err)
 	}
 	s.sent = make(map[route.Key]int64, n)
 	var prev route.Key
 	for i := range n {
-		k := r.key()
-		at := r.varint() + s.watermark
+		k := r.Key()
+		at := r.Varint() + s.watermark
 		r.ascending(i, prev, k)
-		if r.err != nil {
-			return nil, fmt.Errorf("sent message %d: %w", i, r.err)
+		if r.Err != nil {
+			return nil, fmt.Errorf("sent message %d: %w", i, r.Err)
 		}
 		s.sent[k] = at
 		prev = k
 	}
 
-	n = r.count(minEarly)
-	if r.err != nil {
-		return nil, fmt.Errorf("early arrivals: %w", r.err)
+	n = r.Count(minEarly)
+	if r.Err != nil {
+		return nil, fmt.Errorf("early arrivals: %w", r.Err)
 	}
 	s.early = make(map[route.Key][]early, n)
 	for i := range n {
-		k := r.key()
+		k := r.Key()
 		r.ascending(i, prev, k)
-		if _, held := s.sent[k]; held && r.err == nil {
-			r.fail(errors.New("arrivals wait for a message already held"))
+		if _, held := s.sent[k]; held && r.Err == nil {
+			r.Fail(errors.New("arrivals wait for a message already held"))
 		}
-		m := r.count(minArrival)
+		m := r.Count(minArrival)
 		if m == 0 {
-			r.fail(errors.New("no arrivals"))
+			r.Fail(errors.New("no arrivals"))
 		}
 		waiting := make([]early, m)
 		for j := range waiting {
 			waiting[j] = r.arrival(s.watermark)
 		}
-		if r.err != nil {
-			return nil, fmt.Errorf("early arrivals %d: %w", i, r.err)
+		if r.Err != nil {
+			return nil, fmt.Errorf("early arrivals %d: %w", i, r.Err)
 		}
 		s.early[k] = waiting
 		s.earlyCount += m
 		prev = k
 	}
 
-	n = r.count(minSet)
-	if r.err != nil {
-		return nil, fmt.Errorf("reaction sets: %w", r.err)
+	n = r.Count(minSet)
+	if r.Err != nil {
+		return nil, fmt.Errorf("reaction sets: %w", r.Err)
 	}
 	s.sets = make(map[route.Key]snapshot, n)
 	for i := range n {
-		k := r.key()
+		k := r.Key()
 		r.ascending(i, prev, k)
-		set := snapshot{atMs: r.varint() + s.watermark, written: r.flag()}
-		if _, held := s.sent[k]; held && !set.written && r.err == nil {
-			r.fail(errors.New("reactions of a held message not written"))
+		set := snapshot{atMs: r.Varint() + s.watermark, written: r.Flag()}
+		if _, held := s.sent[k]; held && !set.written && r.Err == nil {
+			r.Fail(errors.New("reactions of a held message not written"))
 		}
-		m := r.count(minReaction)
+		m := r.Count(minReaction)
 		if m > event.MaxReactionItems {
-			r.fail(fmt.Errorf("%d reactions, more than %d", m, event.MaxReactionItems))
+			r.Fail(fmt.Errorf("%d reactions, more than %d", m, event.MaxReactionItems))
 		}
-		if m > 0 && r.err == nil {
+		if m > 0 && r.Err == nil {
 			set.items = make([]reactionID, 0, m)
 		}
 		for range m {
-			id := reactionID{actor: r.string(), emoji: r.string()}
-			if r.err != nil {
+			id := reactionID{actor: r.Text(), emoji: r.Text()}
+			if r.Err != nil {
 				break
 			}
 			if containsReaction(set.items, id) {
-				r.fail(errors.New("a reaction listed twice"))
+				r.Fail(errors.New("a reaction listed twice"))
 			}
 			set.items = append(set.items, id)
 		}
-		if r.err != nil {
-			return nil, fmt.Errorf("reaction set %d: %w", i, r.err)
+		if r.Err != nil {
+			return nil, fmt.Errorf("reaction set %d: %w", i, r.Err)
 		}
 		s.sets[k] = set
 		prev = k
 	}
-	if len(r.b) > 0 {
-		return nil, fmt.Errorf("%d trailing bytes", len(r.b))
+	if len(r.Rest) > 0 {
+		return nil, fmt.Errorf("%d trailing bytes", len(r.Rest))
 	}
 	return s, nil
 }
 
 // arrival reads one early arrival written by appendArrival.
 func (r *reader) arrival(watermark int64) early {
-	e := early{kind: route.Kind(r.byte())}
-	e.atMs = r.varint() + watermark
+	e := early{kind: route.Kind(r.Byte())}
+	e.atMs = r.Varint() + watermark
 	switch e.kind {
 	case route.KindReceipt:
-		e.status = event.ReceiptStatus(r.byte())
+		e.status = event.ReceiptStatus(r.Byte())
 		if _, ok := event.ParseReceiptStatus(e.status.String()); !ok {
-			r.fail(fmt.Errorf("receipt status %d", e.status))
+			r.Fail(fmt.Errorf("receipt status %d", e.status))
 		}
-		e.id = r.string()
+		e.id = r.Text()
 	case route.KindReply:
-		e.id = r.string()
+		e.id = r.Text()
 	case route.KindReaction:
-		e.present = r.flag()
-		e.id = r.string()
-		e.emoji = r.string()
+		e.present = r.Flag()
+		e.id = r.Text()
+		e.emoji = r.Text()
 	default:
-		r.fail(fmt.Errorf("arrival of kind %d", e.kind))
+		r.Fail(fmt.Errorf("arrival of kind %d", e.kind))
 	}
 	return e
 }
@@ -267,126 +267,22 @@ func (st *Stats) counters() [8]*uint64 {
 		&st.Forgotten, &st.NegativeLatency, &st.StaleSnapshots}
 }
 
-func compareKeys(a, b route.Key) int {
-	return cmp.Or(cmp.Compare(a.Hi, b.Hi), cmp.Compare(a.Lo, b.Lo))
-}
-
 func sortedKeys[V any](m map[route.Key]V) []route.Key {
 	keys := make([]route.Key, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, compareKeys)
+	slices.SortFunc(keys, route.Key.Compare)
 	return keys
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func flag(v bool) byte {
-	if v {
-		return 1
-	}
-	return 0
-}
-
-// reader consumes a snapshot; the first error sticks and later reads return zero values.
-// Strings it returns are copies, so that state does not keep the whole snapshot alive.
-type reader struct {
-	b   []byte
-	err error
-}
-
-var errShort = errors.New("truncated")
-
-func (r *reader) fail(err error) {
-	if r.err == nil {
-		r.err = err
-	}
-}
-
-func (r *reader) byte() byte {
-	if r.err != nil || len(r.b) == 0 {
-		r.fail(errShort)
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-// uvarint accepts only the shortest encoding, so that bytes and state correspond one to one.
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	x, n := binary.Uvarint(r.b)
-	switch {
-	case n == 0:
-		r.fail(errShort)
-		return 0
-	case n < 0 || n > 1 && r.b[n-1] == 0:
-		r.fail(errors.New("malformed varint"))
-		return 0
-	}
-	r.b = r.b[n:]
-	return x
-}
-
-func (r *reader) varint() int64 {
-	u := r.uvarint()
-	return int64(u>>1) ^ -int64(u&1)
-}
-
-// count reads the number of items that follow and rejects one the remaining bytes cannot
-// hold at min bytes an item, before anything is allocated for them.
-func (r *reader) count(min int) int {
-	n := r.uvarint()
-	if n > uint64(len(r.b)/min) {
-		r.fail(fmt.Errorf("%d items in %d bytes", n, len(r.b)))
-		return 0
-	}
-	return int(n)
-}
-
-func (r *reader) flag() bool {
-	c := r.byte()
-	if c > 1 {
-		r.fail(fmt.Errorf("flag %d", c))
-	}
-	return c == 1
-}
-
-func (r *reader) key() route.Key {
-	if r.err != nil || len(r.b) < 16 {
-		r.fail(errShort)
-		return route.Key{}
-	}
-	k := route.Key{Hi: binary.BigEndian.Uint64(r.b), Lo: binary.BigEndian.Uint64(r.b[8:])}
-	r.b = r.b[16:]
-	return k
 }
 
 // ascending checks that the i-th key of a map follows the previous one, which keeps a map's
 // keys in one order and each key once.
 func (r *reader) ascending(i int, prev, k route.Key) {
-	if i > 0 && r.err == nil && compareKeys(prev, k) >= 0 {
-		r.fail(errors.New("keys out of order"))
+	if i > 0 && r.Err == nil && prev.Compare(k) >= 0 {
+		r.Fail(errors.New("keys out of order"))
 	}
 }
 
-func (r *reader) string() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.b)) {
-		r.fail(errShort)
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
+// reader reads this package's snapshot format; the general reads are wire's.
+type reader struct{ wire.Reader }

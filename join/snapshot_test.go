@@ -14,6 +14,7 @@ import (
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/route"
 	"github.com/chatpulse/chatpulse/rows"
+	"github.com/chatpulse/chatpulse/wire"
 )
 
 // randomEvents returns a configuration and events over a few message ids and many TTLs of
@@ -137,7 +138,7 @@ func handmade(fields ...any) []byte {
 		case int64:
 			b = binary.AppendVarint(b, v)
 		case string:
-			b = appendString(b, v)
+			b = wire.AppendString(b, v)
 		case route.Key:
 			b = v.AppendBinary(b)
 		default:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chatpulse/chatpulse/join"
 	"github.com/chatpulse/chatpulse/sessionize"
+	"github.com/chatpulse/chatpulse/wire"
 )
 
 // A snapshot is everything a partition owns in one binary record from which RestoreSnapshot
@@ -101,44 +102,44 @@ func restore(data []byte, cfg Config) (*State, error) {
 	if sum, want := crc32.Checksum(body, castagnoli), binary.BigEndian.Uint32(data[len(body):]); sum != want {
 		return nil, fmt.Errorf("%w: checksum %08x, computed %08x", ErrCorruptSnapshot, want, sum)
 	}
-	r := reader{b: body[1:]}
-	sources := r.uvarint()
+	r := reader{wire.Reader{Rest: body[1:]}}
+	sources := r.Uvarint()
 	if sources > math.MaxInt32 {
-		r.fail(fmt.Errorf("%d sources", sources))
+		r.Fail(fmt.Errorf("%d sources", sources))
 	}
-	s := &State{sources: int(sources), watermark: r.varint()}
-	n := r.uvarint()
-	if n > uint64(len(r.b)/minOrigin) {
-		r.fail(fmt.Errorf("%d origins in %d bytes", n, len(r.b)))
+	s := &State{sources: int(sources), watermark: r.Varint()}
+	n := r.Uvarint()
+	if n > uint64(len(r.Rest)/minOrigin) {
+		r.Fail(fmt.Errorf("%d origins in %d bytes", n, len(r.Rest)))
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("%w: header: %w", ErrCorruptSnapshot, r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrCorruptSnapshot, r.Err)
 	}
 	s.origins = make(map[origin]int64, n)
 	var prev origin
 	for i := range int(n) {
-		o := origin{topic: r.string()}
-		p := r.varint()
+		o := origin{topic: r.Text()}
+		p := r.Varint()
 		if p < math.MinInt32 || p > math.MaxInt32 {
-			r.fail(fmt.Errorf("partition %d", p))
+			r.Fail(fmt.Errorf("partition %d", p))
 		}
 		o.partition = int32(p)
-		wm := r.varint()
-		if i > 0 && r.err == nil && compareOrigins(prev, o) >= 0 {
-			r.fail(errors.New("out of order"))
+		wm := r.Varint()
+		if i > 0 && r.Err == nil && compareOrigins(prev, o) >= 0 {
+			r.Fail(errors.New("out of order"))
 		}
-		if r.err != nil {
-			return nil, fmt.Errorf("%w: origin %d: %w", ErrCorruptSnapshot, i, r.err)
+		if r.Err != nil {
+			return nil, fmt.Errorf("%w: origin %d: %w", ErrCorruptSnapshot, i, r.Err)
 		}
 		s.origins[o] = wm
 		prev = o
 	}
 	joinPart, sessionsPart := r.part(), r.part()
-	if r.err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorruptSnapshot, r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptSnapshot, r.Err)
 	}
-	if len(r.b) > 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptSnapshot, len(r.b))
+	if len(r.Rest) > 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrCorruptSnapshot, len(r.Rest))
 	}
 	var err error
 	if s.join, err = join.RestoreSnapshot(joinPart, cfg.Join); err != nil {
@@ -170,73 +171,24 @@ func compareOrigins(a, b origin) int {
 	return cmp.Or(strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
 }
 
-// reader consumes a snapshot; the first error sticks and later reads return zero values.
-// Strings it returns are copies, so that state does not keep the whole snapshot alive.
-type reader struct {
-	b   []byte
-	err error
-}
-
-var errShort = errors.New("truncated")
-
-func (r *reader) fail(err error) {
-	if r.err == nil {
-		r.err = err
-	}
-}
-
-// uvarint accepts only the shortest encoding, so that bytes and state correspond one to one.
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	x, n := binary.Uvarint(r.b)
-	switch {
-	case n == 0:
-		r.fail(errShort)
-		return 0
-	case n < 0 || n > 1 && r.b[n-1] == 0:
-		r.fail(errors.New("malformed varint"))
-		return 0
-	}
-	r.b = r.b[n:]
-	return x
-}
-
-func (r *reader) varint() int64 {
-	u := r.uvarint()
-	return int64(u>>1) ^ -int64(u&1)
-}
-
-func (r *reader) string() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.b)) {
-		r.fail(errShort)
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
-
 // part returns the bytes of a part after their length.
 func (r *reader) part() []byte {
-	if r.err != nil || len(r.b) < 8 {
-		r.fail(errShort)
+	if r.Err != nil || len(r.Rest) < 8 {
+		r.Fail(wire.ErrShort)
 		return nil
 	}
-	n := binary.BigEndian.Uint64(r.b)
-	if n > uint64(len(r.b)-8) {
-		r.fail(fmt.Errorf("part of %d bytes in %d", n, len(r.b)-8))
+	n := binary.BigEndian.Uint64(r.Rest)
+	if n > uint64(len(r.Rest)-8) {
+		r.Fail(fmt.Errorf("part of %d bytes in %d", n, len(r.Rest)-8))
 		return nil
 	}
-	p := r.b[8 : 8+n]
-	r.b = r.b[8+n:]
+	p := r.Rest[8 : 8+n]
+	r.Rest = r.Rest[8+n:]
 	return p
 }
 
 // Sources is how many raw partitions the state expects to feed it.
 func (s *State) Sources() int { return s.sources }
+
+// reader reads this package's snapshot format; the general reads are wire's.
+type reader struct{ wire.Reader }

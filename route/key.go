@@ -94,3 +94,23 @@ func fmix(x uint64) uint64 {
 	x ^= x >> 33
 	return x
 }
+
+// Compare orders keys, for encodings that list keys in one order.
+func (k Key) Compare(o Key) int {
+	switch {
+	case k.Hi != o.Hi:
+		return cmpUint(k.Hi, o.Hi)
+	default:
+		return cmpUint(k.Lo, o.Lo)
+	}
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/route"
+	"github.com/chatpulse/chatpulse/wire"
 )
 
 // A snapshot is the state in a compact binary form from which RestoreSnapshot rebuilds it
@@ -71,10 +72,10 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 	for _, k := range users {
 		u := s.users[k]
 		b = append(b, byte(k.Source))
-		b = appendString(b, string(k.Tenant))
-		b = appendString(b, k.Platform)
-		b = appendString(b, string(k.ID))
-		b = append(b, flag(u.closed))
+		b = wire.AppendString(b, string(k.Tenant))
+		b = wire.AppendString(b, k.Platform)
+		b = wire.AppendString(b, string(k.ID))
+		b = append(b, wire.Flag(u.closed))
 		if u.closed {
 			b = binary.AppendVarint(b, u.closedEnd-s.watermark)
 		}
@@ -100,7 +101,7 @@ func (m *msgSet) sorted(dst []route.Key) []route.Key {
 	for k := range m.large {
 		dst = append(dst, k)
 	}
-	slices.SortFunc(dst, compareKeys)
+	slices.SortFunc(dst, route.Key.Compare)
 	return dst
 }
 
@@ -120,44 +121,44 @@ func RestoreSnapshot(data []byte, cfg Config) (*State, error) {
 }
 
 func restore(data []byte, cfg Config) (*State, error) {
-	r := reader{b: data}
-	if v := r.byte(); r.err == nil && v != snapshotVersion {
+	r := reader{wire.Reader{Rest: data}}
+	if v := r.Byte(); r.Err == nil && v != snapshotVersion {
 		return nil, fmt.Errorf("version %d, want %d", v, snapshotVersion)
 	}
 	s := New(cfg)
-	gap, lateness := r.varint(), r.varint()
-	if r.err == nil && (gap != s.gapMs || lateness != s.latenessMs) {
+	gap, lateness := r.Varint(), r.Varint()
+	if r.Err == nil && (gap != s.gapMs || lateness != s.latenessMs) {
 		return nil, fmt.Errorf("%w: gap %s and lateness %s, configured %s and %s", ErrConfigChanged,
 			ms(gap), ms(lateness), ms(s.gapMs), ms(s.latenessMs))
 	}
-	s.watermark = r.varint()
-	s.nextSweep = r.varint()
+	s.watermark = r.Varint()
+	s.nextSweep = r.Varint()
 	for _, n := range s.stats.counters() {
-		*n = r.uvarint()
+		*n = r.Uvarint()
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("header: %w", r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("header: %w", r.Err)
 	}
-	n := r.count(minUser)
-	if r.err != nil {
-		return nil, fmt.Errorf("users: %w", r.err)
+	n := r.Count(minUser)
+	if r.Err != nil {
+		return nil, fmt.Errorf("users: %w", r.Err)
 	}
 	s.users = make(map[User]*user, n)
 	var prev User
 	for i := range n {
 		k, u := s.readUser(&r)
-		if i > 0 && r.err == nil && compareUsers(prev, k) >= 0 {
-			r.fail(errors.New("users out of order"))
+		if i > 0 && r.Err == nil && compareUsers(prev, k) >= 0 {
+			r.Fail(errors.New("users out of order"))
 		}
-		if r.err != nil {
-			return nil, fmt.Errorf("user %d: %w", i, r.err)
+		if r.Err != nil {
+			return nil, fmt.Errorf("user %d: %w", i, r.Err)
 		}
 		s.users[k] = u
 		s.open += len(u.open)
 		prev = k
 	}
-	if len(r.b) > 0 {
-		return nil, fmt.Errorf("%d trailing bytes", len(r.b))
+	if len(r.Rest) > 0 {
+		return nil, fmt.Errorf("%d trailing bytes", len(r.Rest))
 	}
 	return s, nil
 }
@@ -166,42 +167,42 @@ func restore(data []byte, cfg Config) (*State, error) {
 // the gap after the previous one and after the last closed end, and a user without open
 // sessions kept only for its closed end.
 func (s *State) readUser(r *reader) (User, *user) {
-	k := User{Source: event.Source(r.byte())}
-	if _, ok := event.ParseSource(k.Source.String()); !ok && r.err == nil {
-		r.fail(fmt.Errorf("source %d", k.Source))
+	k := User{Source: event.Source(r.Byte())}
+	if _, ok := event.ParseSource(k.Source.String()); !ok && r.Err == nil {
+		r.Fail(fmt.Errorf("source %d", k.Source))
 	}
-	k.Tenant = event.Tenant(r.string())
-	k.Platform = r.string()
-	k.ID = event.ActorID(r.string())
-	u := &user{closed: r.flag()}
+	k.Tenant = event.Tenant(r.Text())
+	k.Platform = r.Text()
+	k.ID = event.ActorID(r.Text())
+	u := &user{closed: r.Flag()}
 	if u.closed {
-		u.closedEnd = r.varint() + s.watermark
+		u.closedEnd = r.Varint() + s.watermark
 	}
-	n := r.count(minSession)
+	n := r.Count(minSession)
 	if n == 0 && !u.closed {
-		r.fail(errors.New("neither open sessions nor a closed one"))
+		r.Fail(errors.New("neither open sessions nor a closed one"))
 	}
-	if r.err != nil {
+	if r.Err != nil {
 		return k, nil
 	}
 	u.open = make([]session, n)
 	for i := range u.open {
 		ss := &u.open[i]
-		ss.start = r.varint() + s.watermark
-		ss.end = ss.start + int64(r.uvarint())
-		own := r.uvarint()
+		ss.start = r.Varint() + s.watermark
+		ss.end = ss.start + int64(r.Uvarint())
+		own := r.Uvarint()
 		s.readMsgs(r, &ss.msgs)
 		switch {
-		case r.err != nil:
+		case r.Err != nil:
 			return k, nil
 		case own > uint64(ss.msgs.len()):
-			r.fail(fmt.Errorf("session %d: %d own messages of %d", i, own, ss.msgs.len()))
+			r.Fail(fmt.Errorf("session %d: %d own messages of %d", i, own, ss.msgs.len()))
 		case ss.end < ss.start:
-			r.fail(fmt.Errorf("session %d ends before it starts", i))
+			r.Fail(fmt.Errorf("session %d ends before it starts", i))
 		case i > 0 && ss.start-u.open[i-1].end <= s.gapMs:
-			r.fail(fmt.Errorf("session %d within the gap of the previous one", i))
+			r.Fail(fmt.Errorf("session %d within the gap of the previous one", i))
 		case i == 0 && u.closed && ss.start-u.closedEnd <= s.gapMs:
-			r.fail(errors.New("a session within the gap of the closed end"))
+			r.Fail(errors.New("a session within the gap of the closed end"))
 		}
 		ss.own = uint32(own)
 		ss.id = SessionID(k, ss.start)
@@ -211,9 +212,9 @@ func (s *State) readUser(r *reader) (User, *user) {
 
 // readMsgs reads the messages of a session, in a slice or a map as msgSet.add would keep them.
 func (s *State) readMsgs(r *reader, m *msgSet) {
-	n := r.count(16)
+	n := r.Count(16)
 	if n == 0 {
-		r.fail(errors.New("a session without messages"))
+		r.Fail(errors.New("a session without messages"))
 		return
 	}
 	if n <= smallSet {
@@ -223,11 +224,11 @@ func (s *State) readMsgs(r *reader, m *msgSet) {
 	}
 	var prev route.Key
 	for i := range n {
-		k := r.key()
-		if i > 0 && r.err == nil && compareKeys(prev, k) >= 0 {
-			r.fail(errors.New("message keys out of order"))
+		k := r.Key()
+		if i > 0 && r.Err == nil && prev.Compare(k) >= 0 {
+			r.Fail(errors.New("message keys out of order"))
 		}
-		if r.err != nil {
+		if r.Err != nil {
 			return
 		}
 		if m.large != nil {
@@ -251,109 +252,5 @@ func compareUsers(a, b User) int {
 		strings.Compare(a.Platform, b.Platform), strings.Compare(string(a.ID), string(b.ID)))
 }
 
-func compareKeys(a, b route.Key) int {
-	return cmp.Or(cmp.Compare(a.Hi, b.Hi), cmp.Compare(a.Lo, b.Lo))
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func flag(v bool) byte {
-	if v {
-		return 1
-	}
-	return 0
-}
-
-// reader consumes a snapshot; the first error sticks and later reads return zero values.
-// Strings it returns are copies, so that state does not keep the whole snapshot alive.
-type reader struct {
-	b   []byte
-	err error
-}
-
-var errShort = errors.New("truncated")
-
-func (r *reader) fail(err error) {
-	if r.err == nil {
-		r.err = err
-	}
-}
-
-func (r *reader) byte() byte {
-	if r.err != nil || len(r.b) == 0 {
-		r.fail(errShort)
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-// uvarint accepts only the shortest encoding, so that bytes and state correspond one to one.
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	x, n := binary.Uvarint(r.b)
-	switch {
-	case n == 0:
-		r.fail(errShort)
-		return 0
-	case n < 0 || n > 1 && r.b[n-1] == 0:
-		r.fail(errors.New("malformed varint"))
-		return 0
-	}
-	r.b = r.b[n:]
-	return x
-}
-
-func (r *reader) varint() int64 {
-	u := r.uvarint()
-	return int64(u>>1) ^ -int64(u&1)
-}
-
-// count reads the number of items that follow and rejects one the remaining bytes cannot
-// hold at min bytes an item, before anything is allocated for them.
-func (r *reader) count(min int) int {
-	n := r.uvarint()
-	if n > uint64(len(r.b)/min) {
-		r.fail(fmt.Errorf("%d items in %d bytes", n, len(r.b)))
-		return 0
-	}
-	return int(n)
-}
-
-func (r *reader) flag() bool {
-	c := r.byte()
-	if c > 1 {
-		r.fail(fmt.Errorf("flag %d", c))
-	}
-	return c == 1
-}
-
-func (r *reader) key() route.Key {
-	if r.err != nil || len(r.b) < 16 {
-		r.fail(errShort)
-		return route.Key{}
-	}
-	k := route.Key{Hi: binary.BigEndian.Uint64(r.b), Lo: binary.BigEndian.Uint64(r.b[8:])}
-	r.b = r.b[16:]
-	return k
-}
-
-func (r *reader) string() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.b)) {
-		r.fail(errShort)
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
+// reader reads this package's snapshot format; the general reads are wire's.
+type reader struct{ wire.Reader }

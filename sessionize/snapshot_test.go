@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/route"
+	"github.com/chatpulse/chatpulse/wire"
 )
 
 func TestARestoredSnapshotContinuesExactlyAsTheStateItWasTakenOf(t *testing.T) {
@@ -90,7 +91,7 @@ func handmade(fields ...any) []byte {
 		case int64:
 			b = binary.AppendVarint(b, v)
 		case string:
-			b = appendString(b, v)
+			b = wire.AppendString(b, v)
 		case route.Key:
 			b = v.AppendBinary(b)
 		default:

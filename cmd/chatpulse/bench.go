@@ -37,6 +37,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	target := fs.Int("events", 200_000, "approximate number of raw records to generate")
 	held := fs.Int("held", 1_000_000, "messages to hold in join state for the heap-per-message figure")
+	outage := fs.Duration("outage", 0, "stop ClickHouse this long once records flow in (b), and report the worker's memory meanwhile")
 	flushRows := fs.Int("flush-rows", sink.DefaultConfig().FlushRows, "rows per ClickHouse insert (CHATPULSE_FLUSH_ROWS)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the full-pipeline run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file when every raw record is routed (the largest backlog)")
@@ -130,7 +131,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	cpu0 = cpuNow()
-	phases, err := benchPipeline(ctx, cfg, log, n, *memProfile)
+	var down *outageReport
+	if *outage > 0 {
+		down = &outageReport{length: *outage, ch: ch}
+	}
+	phases, err := benchPipeline(ctx, cfg, log, n, *memProfile, down)
 	cpu1 = cpuNow()
 	pprof.StopCPUProfile()
 	if err != nil {
@@ -143,6 +148,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	say("    first record after %s, all raw records routed after %s",
 		phases.first.Round(time.Millisecond), phases.routed.Round(time.Millisecond))
 	say("    CPU during (b): %s", cpuLine(cpu0, cpu1, full))
+	if down != nil {
+		say("    ClickHouse down for %s from %s: worker RSS every 10 s %s MiB, peak %.1f MiB",
+			down.length, down.at.Round(time.Millisecond), down.samplesMiB(), float64(down.peak)/(1<<20))
+	}
 	say("ratio (b)/(a):                  %8.1f%%", 100*rate/ceiling)
 	say("worker peak RSS during (b):     %8.1f MiB", float64(peak)/(1<<20))
 	say("heap per held message:          %8.1f bytes (%d messages held in join state)", heldMessageBytes(*held), *held)
@@ -165,7 +174,7 @@ type pipelinePhases struct {
 
 // benchPipeline runs one worker until the group has committed every record, which happens only
 // once every row is in ClickHouse.
-func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records int, memProfile string) (pipelinePhases, error) {
+func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records int, memProfile string, down *outageReport) (pipelinePhases, error) {
 	var ph pipelinePhases
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -188,6 +197,12 @@ func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records in
 		routed := proc.Stats().Records.Load()
 		if routed > 0 && ph.first == 0 {
 			ph.first = time.Since(start)
+			if down != nil {
+				down.at = ph.first
+				if err := down.run(ctx); err != nil {
+					return ph, err
+				}
+			}
 		}
 		if routed < uint64(records) {
 			continue
@@ -218,6 +233,43 @@ func writeHeapProfile(name string) error {
 		return fmt.Errorf("bench: heap profile: %w", err)
 	}
 	return nil
+}
+
+// outageReport stops ClickHouse for a while during the pipeline run and samples the worker's
+// resident memory every second meanwhile.
+type outageReport struct {
+	length  time.Duration
+	ch      *testenv.ClickHouse
+	at      time.Duration // when the outage began, from the worker's start
+	samples []int64
+	peak    int64
+}
+
+func (o *outageReport) run(ctx context.Context) error {
+	if err := o.ch.Kill(); err != nil {
+		return err
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for end := time.Now().Add(o.length); time.Now().Before(end); {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		rss := currentRSS()
+		o.samples = append(o.samples, rss)
+		o.peak = max(o.peak, rss)
+	}
+	return o.ch.Restart(ctx)
+}
+
+func (o *outageReport) samplesMiB() string {
+	var parts []string
+	for i := 0; i < len(o.samples); i += 10 {
+		parts = append(parts, fmt.Sprintf("%.0f", float64(o.samples[i])/(1<<20)))
+	}
+	return strings.Join(parts, " ")
 }
 
 // heldMessageBytes measures the heap a message costs while join state holds it.
@@ -254,13 +306,19 @@ func liveHeap() uint64 {
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
 // peakRSS is the process's peak resident set size in bytes since the last reset.
-func peakRSS() int64 {
+func peakRSS() int64 { return statusBytes("VmHWM:") }
+
+// currentRSS is the process's resident set size in bytes.
+func currentRSS() int64 { return statusBytes("VmRSS:") }
+
+// statusBytes reads a kB field of /proc/self/status, in bytes.
+func statusBytes(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb << 10
 		}
