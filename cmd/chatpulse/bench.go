@@ -147,7 +147,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	say("(b) full pipeline to ClickHouse: %8.0f events/s (all rows visible after %s)", rate, full.Round(time.Millisecond))
 	say("    first record after %s, all raw records routed after %s",
 		phases.first.Round(time.Millisecond), phases.routed.Round(time.Millisecond))
-	say("    CPU during (b): %s", cpuLine(cpu0, cpu1, full))
+	if down == nil { // a restarted ClickHouse is another process, whose CPU time starts anew
+		say("    CPU during (b): %s", cpuLine(cpu0, cpu1, full))
+	}
 	if down != nil {
 		say("    ClickHouse down for %s from %s: worker RSS every 10 s %s MiB, peak %.1f MiB",
 			down.length, down.at.Round(time.Millisecond), down.samplesMiB(), float64(down.peak)/(1<<20))
