@@ -24,8 +24,8 @@ type stateTask struct {
 	// replayFrom is when the first replayed record was applied, zero until then.
 	replayFrom time.Time
 	replayed   uint64
-	published partition.Stats
-	snapshot  *restoredState // where the state came from, nil for an empty start
+	published  partition.Stats
+	snapshot   *restoredState // where the state came from, nil for an empty start
 	// lastSnapshot is when the state was last snapshotted; changed says whether it has moved
 	// on since.
 	lastSnapshot time.Time

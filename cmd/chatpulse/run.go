@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"io"
 	"log/slog"
+	"net"
 
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/sink"
