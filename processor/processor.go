@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -96,6 +97,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxBytes(p.cfg.FetchMaxBytes),
+		// A fetch waiting for data on idle partitions delays partitions that have data or were
+		// just assigned: wait at most half a second, as Kafka's own consumer does.
+		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.SessionTimeout(p.cfg.SessionTimeout),
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(p.cfg.CommitInterval),
@@ -237,6 +241,9 @@ func (p *Processor) adjustOffsets(ctx context.Context, offsets map[string]map[in
 		}
 		p.mu.Unlock()
 		parts[part] = kgo.NewOffset().At(start)
+		if start == 0 {
+			parts[part] = kgo.NewOffset().AtStart()
+		}
 	}
 	return offsets, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -33,26 +34,24 @@ func snapshotRecord(topic string, partition int32, offset int64, state []byte) *
 // compaction removes them, so the partition is read to its end.
 func loadSnapshot(ctx context.Context, cfg Config, partition int32, extra ...kgo.Opt) (offset int64, state []byte, ok bool, err error) {
 	topic := cfg.StateTopic()
+	end, err := stateEnd(ctx, cfg, partition, extra...)
+	if err != nil || end == 0 {
+		return 0, nil, false, err
+	}
 	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().AtStart()}}),
 		kgo.FetchMaxBytes(maxSnapshotBytes + 1<<20),
 		kgo.FetchMaxPartitionBytes(maxSnapshotBytes + 1<<20),
+		// The records are there already; a fetch must not wait for more.
+		kgo.FetchMaxWait(100 * time.Millisecond),
 	}, extra...)...)
 	if err != nil {
 		return 0, nil, false, fmt.Errorf("kafka client: %w", err)
 	}
 	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err != nil {
-		return 0, nil, false, fmt.Errorf("end offset of %s: %w", topic, err)
-	}
-	end, found := ends.Lookup(topic, partition)
-	if !found || end.Err != nil {
-		return 0, nil, false, fmt.Errorf("end offset of %s[%d]: %w", topic, partition, errors.Join(end.Err, errNoPartition))
-	}
 	var last *kgo.Record
-	for next := int64(0); next < end.Offset; {
+	for next := int64(0); next < end; {
 		fetches := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
 			return 0, nil, false, err
@@ -68,6 +67,25 @@ func loadSnapshot(ctx context.Context, cfg Config, partition int32, extra ...kgo
 		return 0, nil, false, nil
 	}
 	return int64(binary.BigEndian.Uint64(last.Value)), last.Value[8:], true, nil
+}
+
+// stateEnd is the end offset of a partition of the state topic: 0 when it holds no snapshot.
+func stateEnd(ctx context.Context, cfg Config, partition int32, extra ...kgo.Opt) (int64, error) {
+	topic := cfg.StateTopic()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, extra...)...)
+	if err != nil {
+		return 0, fmt.Errorf("kafka client: %w", err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		return 0, fmt.Errorf("end offset of %s: %w", topic, err)
+	}
+	end, found := ends.Lookup(topic, partition)
+	if !found || end.Err != nil {
+		return 0, fmt.Errorf("end offset of %s[%d]: %w", topic, partition, errors.Join(end.Err, errNoPartition))
+	}
+	return end.Offset, nil
 }
 
 var errNoPartition = errors.New("no such partition")
