@@ -47,3 +47,38 @@ func WithoutColumn(lines []string, col int) []string {
 
 // SessionClosedColumn is the position of user_sessions' closed column in its rows.
 const SessionClosedColumn = 9
+
+// ViewRows are the expected rows of one contract view.
+type ViewRows struct {
+	View  string
+	Lines []string
+	// Drop is a column the generator cannot know, which comparisons leave out, or -1.
+	Drop int
+}
+
+// Views returns the expected rows of every contract view.
+func (e Expected) Views() []ViewRows {
+	return []ViewRows{
+		{"message_facts", e.MessageFactsLines(), -1},
+		{"message_receipts", e.MessageReceiptsLines(), -1},
+		// Whether a session is closed depends on which partition owns its user.
+		{"user_sessions", e.UserSessionsLines(), SessionClosedColumn},
+		{"group_members", e.GroupMembersLines(), -1},
+		{"group_daily", e.GroupDailyLines(), -1},
+		{"handovers", e.HandoversLines(), -1},
+		{"engagement_daily", e.EngagementDailyLines(), -1},
+	}
+}
+
+// Metrics returns the expected rows of every documented metric, by its name.
+func (e Expected) Metrics() map[string][]string {
+	return map[string][]string{
+		"dau_wau_mau":           e.DauWauMauLines(),
+		"new_users":             e.NewUsersLines(),
+		"bot_replies":           e.BotRepliesLines(),
+		"bot_response":          e.BotResponseLines(),
+		"first_human_response":  e.FirstHumanResponseLines(),
+		"containment":           e.ContainmentLines(),
+		"reactions_per_message": e.ReactionsPerMessageLines(),
+	}
+}

@@ -29,26 +29,12 @@ func TestEngagementMetricsMatchTheGeneratedTruth(t *testing.T) {
 	p.waitCaughtUp()
 
 	e := data.Expected
-	views := []struct {
-		view string
-		want []string
-		drop int // a column the generator cannot know, or -1
-	}{
-		{"message_facts", e.MessageFactsLines(), -1},
-		{"message_receipts", e.MessageReceiptsLines(), -1},
-		// closed depends on which partition owns a user, which only the processor knows.
-		{"user_sessions", e.UserSessionsLines(), gen.SessionClosedColumn},
-		{"group_members", e.GroupMembersLines(), -1},
-		{"group_daily", e.GroupDailyLines(), -1},
-		{"handovers", e.HandoversLines(), -1},
-		{"engagement_daily", e.EngagementDailyLines(), -1},
-	}
-	for _, v := range views {
-		got := p.viewLines(v.view)
-		if v.drop >= 0 {
-			got = gen.WithoutColumn(got, v.drop)
+	for _, v := range e.Views() {
+		got := p.viewLines(v.View)
+		if v.Drop >= 0 {
+			got = gen.WithoutColumn(got, v.Drop)
 		}
-		assertLines(t, v.view, got, v.want)
+		assertLines(t, v.View, got, v.Lines)
 	}
 
 	for _, m := range members {
@@ -65,12 +51,12 @@ func TestEngagementMetricsMatchTheGeneratedTruth(t *testing.T) {
 	replay.sink = p.sink
 	replay.start("c")
 	replay.waitCaughtUp()
-	for _, v := range views {
-		got := replay.viewLines(v.view)
-		if v.drop >= 0 {
-			got = gen.WithoutColumn(got, v.drop)
+	for _, v := range e.Views() {
+		got := replay.viewLines(v.View)
+		if v.Drop >= 0 {
+			got = gen.WithoutColumn(got, v.Drop)
 		}
-		assertLines(t, "after a replay, "+v.view, got, v.want)
+		assertLines(t, "after a replay, "+v.View, got, v.Lines)
 	}
 	checkMetrics(t, replay, e)
 }
@@ -83,15 +69,7 @@ func checkMetrics(t *testing.T, p *pipeline, e gen.Expected) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	metrics := map[string][]string{
-		"dau_wau_mau":           e.DauWauMauLines(),
-		"new_users":             e.NewUsersLines(),
-		"bot_replies":           e.BotRepliesLines(),
-		"bot_response":          e.BotResponseLines(),
-		"first_human_response":  e.FirstHumanResponseLines(),
-		"containment":           e.ContainmentLines(),
-		"reactions_per_message": e.ReactionsPerMessageLines(),
-	}
+	metrics := e.Metrics()
 	for _, name := range sink.MetricNames() {
 		want, ok := metrics[name]
 		if !ok {

@@ -319,41 +319,19 @@ func waitNoLag(t *testing.T, f *fleet, cfg processor.Config, timeout time.Durati
 func compareWithExpected(t *testing.T, client *sink.Client, e gen.Expected) {
 	t.Helper()
 	ctx := context.Background()
-	views := []struct {
-		name string
-		want []string
-		drop int // a column the generator cannot know, or -1
-	}{
-		{"message_facts", e.MessageFactsLines(), -1},
-		{"message_receipts", e.MessageReceiptsLines(), -1},
-		// closed depends on which partition owns a user, which only the processor knows.
-		{"user_sessions", e.UserSessionsLines(), gen.SessionClosedColumn},
-		{"group_members", e.GroupMembersLines(), -1},
-		{"group_daily", e.GroupDailyLines(), -1},
-		{"handovers", e.HandoversLines(), -1},
-		{"engagement_daily", e.EngagementDailyLines(), -1},
-	}
-	for _, v := range views {
-		got, err := client.Snapshot(ctx, v.name)
+	for _, v := range e.Views() {
+		got, err := client.Snapshot(ctx, v.View)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v.drop >= 0 {
-			got = gen.WithoutColumn(got, v.drop)
+		if v.Drop >= 0 {
+			got = gen.WithoutColumn(got, v.Drop)
 		}
-		if !gen.SameRows(got, v.want) {
-			t.Errorf("%s differs from the expected rows:\n%s", v.name, rowDiff(got, v.want))
+		if !gen.SameRows(got, v.Lines) {
+			t.Errorf("%s differs from the expected rows:\n%s", v.View, rowDiff(got, v.Lines))
 		}
 	}
-	metrics := map[string][]string{
-		"dau_wau_mau":           e.DauWauMauLines(),
-		"new_users":             e.NewUsersLines(),
-		"bot_replies":           e.BotRepliesLines(),
-		"bot_response":          e.BotResponseLines(),
-		"first_human_response":  e.FirstHumanResponseLines(),
-		"containment":           e.ContainmentLines(),
-		"reactions_per_message": e.ReactionsPerMessageLines(),
-	}
+	metrics := e.Metrics()
 	for _, name := range sink.MetricNames() {
 		want, ok := metrics[name]
 		if !ok {
