@@ -62,9 +62,9 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 // Stats returns the processor's live counters.
 func (p *Processor) Stats() *Stats { return p.stats }
 
-// Ready reports why the member cannot serve yet: it has not joined its group, or the state of
-// an assigned partition is still being rebuilt. A partition with nothing to rebuild becomes
-// ready with its first batch.
+// Ready reports why the member cannot serve yet: it has not been assigned partitions, or the
+// state of an assigned partition is still being rebuilt. A partition with nothing to replay is
+// ready as soon as its fetching starts.
 func (p *Processor) Ready() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -108,6 +108,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.OnPartitionsLost(p.lost),
 		kgo.AdjustFetchOffsetsFn(p.adjustOffsets),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		// A snapshot is one record, larger than the default 1 MiB batch.
 		kgo.ProducerBatchMaxBytes(maxSnapshotBytes + 1<<20),
 		kgo.ProducerLinger(0),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
