@@ -27,8 +27,10 @@ type rawTask struct {
 	records []kgo.Record
 	spare   [][]byte // bundle buffers to reuse once the batch is acknowledged
 	reasons []string // dead-letter reasons of the batch, counted once it is committed
-	// watermark is the highest event time decoded from this raw partition; every batch tells
+	// watermark is the highest message time decoded from this raw partition; every batch tells
 	// every repartition partition about it, so that their states know how far input has got.
+	// Receipts, reactions and the like do not move it: a receipt may arrive before its message
+	// while stamped hours after it, and would make the partition's later messages late.
 	watermark int64
 	logs      limiter
 }
@@ -89,7 +91,9 @@ func (t *rawTask) route(rec *kgo.Record) (int, bool) {
 	n := t.w.p.cfg.Partitions
 	for i := range t.events {
 		ev := &t.events[i]
-		t.watermark = max(t.watermark, ev.AtMs)
+		if ev.Kind == event.KindMessage {
+			t.watermark = max(t.watermark, ev.AtMs)
+		}
 		t.targets = route.Targets(ev, t.targets[:0])
 		for _, tg := range t.targets {
 			p := tg.Key.Partition(n)

@@ -48,14 +48,27 @@ const (
 	stepKillWorker    chaosStep = iota // SIGKILL a worker, start a replacement
 	stepScale                          // add a fourth worker, then stop one with SIGTERM
 	stepClickHouseOut                  // SIGKILL ClickHouse, restart it a few seconds later
-	stepBrokerRestart                  // SIGKILL the broker, restart it on its port and data
+	// stepClickHouseOutKill also SIGKILLs a worker while ClickHouse is down, when it holds rows
+	// that are not durable, and starts its replacement once ClickHouse is back.
+	stepClickHouseOutKill
+	stepBrokerRestart // SIGKILL the broker, restart it on its port and data
 )
+
+func (s chaosStep) String() string {
+	return [...]string{
+		stepKillWorker:        "kill a worker",
+		stepScale:             "scale up and down",
+		stepClickHouseOut:     "ClickHouse outage",
+		stepClickHouseOutKill: "ClickHouse outage and a worker killed",
+		stepBrokerRestart:     "broker killed and restarted",
+	}[s]
+}
 
 // chaosSteps are the steps of one run; the seeded schedule shuffles them.
 var chaosSteps = []chaosStep{
-	stepKillWorker, stepKillWorker, stepKillWorker,
+	stepKillWorker, stepKillWorker,
 	stepScale, stepScale,
-	stepClickHouseOut, stepClickHouseOut,
+	stepClickHouseOut, stepClickHouseOut, stepClickHouseOutKill,
 	stepBrokerRestart,
 }
 
@@ -72,12 +85,6 @@ func TestChaosYieldsTheRowsOfACleanRun(t *testing.T) {
 
 	gcfg := gen.DefaultConfig()
 	gcfg.Days, gcfg.Users, gcfg.Groups, gcfg.Messages = 4, 40, 6, 2000
-	// A receipt placed before its message carries an event time up to hours ahead of the
-	// records around it and moves its raw partition's watermark there. Arriving in chunks,
-	// later messages of that partition would then be late by the watermark, while the expected
-	// sessions count them. Early arrivals at the joins remain: the topic is keyed at random, so
-	// a receipt is often routed before its message.
-	gcfg.OutOfOrderRate = 0
 	data, err := gen.Engagement(gcfg)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +108,7 @@ func TestChaosYieldsTheRowsOfACleanRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	chunks := chunkRecords(recs, chaosUpFront, len(chaosSteps))
-	produceChunk(t, brokers, chunks[0])
+	c.produce(chunks[0])
 
 	c.fleet = &fleet{t: t, bin: bin, dir: dir, env: workerEnv(map[string]string{
 		"CHATPULSE_KAFKA_BROKERS":         strings.Join(brokers, ","),
@@ -134,12 +141,8 @@ func TestChaosYieldsTheRowsOfACleanRun(t *testing.T) {
 	steps := slices.Clone(chaosSteps)
 	c.rng.Shuffle(len(steps), func(i, j int) { steps[i], steps[j] = steps[j], steps[i] })
 	for i, step := range steps {
-		if step == stepKillWorker {
-			c.settle()
-		}
-		produceChunk(t, brokers, chunks[i+1])
-		c.logf("step %d: produced %d more records", i+1, len(chunks[i+1]))
-		c.run(step)
+		c.logf("step %d: %s", i+1, step)
+		c.run(step, chunks[i+1])
 		c.pause(500*time.Millisecond, 2*time.Second)
 		c.fleet.checkAlive()
 	}
@@ -171,9 +174,9 @@ func TestChaosYieldsTheRowsOfACleanRun(t *testing.T) {
 	compareWithExpected(t, client, data.Expected)
 
 	if !t.Failed() {
-		summary := fmt.Sprintf("chaos: survived %d worker kills, %d rebalances, %d ClickHouse outages and %d broker restarts "+
-			"(%d records, %d worker processes, %s)", c.kills, c.rebalances, c.outages, c.brokerRestarts,
-			len(recs), len(c.fleet.all), time.Since(c.started).Round(time.Second))
+		summary := fmt.Sprintf("chaos: survived %s, %s, %s and %s (%d records, %d worker processes, %s)",
+			count(c.kills, "worker kill"), count(c.rebalances, "rebalance"), count(c.outages, "ClickHouse outage"),
+			count(c.brokerRestarts, "broker restart"), len(recs), len(c.fleet.all), time.Since(c.started).Round(time.Second))
 		t.Log(summary)
 		fmt.Println(summary)
 	}
@@ -193,23 +196,20 @@ type chaos struct {
 	kills, rebalances, outages, brokerRestarts int
 }
 
-// run injects one failure and recovers from it.
-func (c *chaos) run(step chaosStep) {
+// run injects one failure and recovers from it; chunk arrives just before the failure, or
+// during it, so that work is in flight when it strikes.
+func (c *chaos) run(step chaosStep, chunk []processor.RawRecord) {
 	t := c.t
 	t.Helper()
 	switch step {
 	case stepKillWorker:
-		w := c.fleet.remove(c.rng.IntN(len(c.fleet.running)))
-		c.logf("SIGKILL worker %s", w.name)
-		if err := w.kill(); err != nil {
-			t.Fatal(err)
-		}
-		c.logf("started worker %s", c.fleet.add().name)
-		c.lastChange = time.Now()
-		c.kills++
-		c.rebalances += 2
+		c.settle()
+		c.produce(chunk)
+		c.kill()
+		c.addWorker()
 	case stepScale:
-		c.logf("started worker %s", c.fleet.add().name)
+		c.produce(chunk)
+		c.addWorker()
 		c.pause(time.Second, 3*time.Second)
 		w := c.fleet.remove(c.rng.IntN(len(c.fleet.running)))
 		c.logf("SIGTERM worker %s", w.name)
@@ -218,19 +218,31 @@ func (c *chaos) run(step chaosStep) {
 		}
 		c.logf("worker %s stopped", w.name)
 		c.lastChange = time.Now()
-		c.rebalances += 2
-	case stepClickHouseOut:
+		c.rebalances++
+	case stepClickHouseOut, stepClickHouseOutKill:
+		if step == stepClickHouseOutKill {
+			c.settle()
+		}
 		c.logf("SIGKILL ClickHouse")
 		if err := c.ch.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		c.pause(2*time.Second, 5*time.Second)
+		c.produce(chunk)
+		c.pause(2*time.Second, 4*time.Second)
+		if step == stepClickHouseOutKill {
+			c.kill()
+		}
 		if err := c.ch.Restart(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		c.logf("ClickHouse restarted")
 		c.outages++
+		if step == stepClickHouseOutKill {
+			// Not sooner: a worker that cannot reach ClickHouse at start exits.
+			c.addWorker()
+		}
 	case stepBrokerRestart:
+		c.produce(chunk)
 		c.logf("SIGKILL broker (pid %d)", c.broker.Pid())
 		if err := c.broker.Kill(); err != nil {
 			t.Fatal(err)
@@ -243,6 +255,38 @@ func (c *chaos) run(step chaosStep) {
 		c.lastChange = time.Now()
 		c.brokerRestarts++
 	}
+}
+
+// kill SIGKILLs a random running worker.
+func (c *chaos) kill() {
+	c.t.Helper()
+	w := c.fleet.remove(c.rng.IntN(len(c.fleet.running)))
+	c.logf("SIGKILL worker %s", w.name)
+	if err := w.kill(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.lastChange = time.Now()
+	c.kills++
+	c.rebalances++
+}
+
+// addWorker starts one more worker and waits until it consumes.
+func (c *chaos) addWorker() {
+	c.t.Helper()
+	c.logf("started worker %s", c.fleet.add().name)
+	c.lastChange = time.Now()
+	c.rebalances++
+}
+
+// produce writes recs to the input topic.
+func (c *chaos) produce(recs []processor.RawRecord) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := processor.Produce(ctx, c.broker.Brokers(), chaosTopic, recs); err != nil {
+		c.t.Fatal(err)
+	}
+	c.logf("produced %d records", len(recs))
 }
 
 // settle waits until chaosSettle has passed since the last change of membership.
@@ -261,6 +305,14 @@ func (c *chaos) logf(format string, args ...any) {
 // pause sleeps for a seeded duration in [lo, hi).
 func (c *chaos) pause(lo, hi time.Duration) {
 	time.Sleep(lo + time.Duration(c.rng.Int64N(int64(hi-lo))))
+}
+
+// count writes n and noun, in the plural unless n is 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // buildChatpulse builds this command's binary into dir.
@@ -283,15 +335,6 @@ func chunkRecords(recs []processor.RawRecord, upFront float64, n int) [][]proces
 		chunks = append(chunks, rest[len(rest)*i/n:len(rest)*(i+1)/n])
 	}
 	return chunks
-}
-
-func produceChunk(t *testing.T, brokers []string, recs []processor.RawRecord) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := processor.Produce(ctx, brokers, chaosTopic, recs); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // waitNoLag waits until the group has committed every record, which happens only once their

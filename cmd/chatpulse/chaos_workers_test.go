@@ -20,8 +20,6 @@ type workerProc struct {
 	logPath string
 	exited  chan struct{} // closed once the process has been waited for
 	waitErr error         // the exit status; read only after exited is closed
-	// stopped is set when the test ends the process, so that its exit is expected.
-	stopped bool
 }
 
 // startWorkerProc starts `bin run` with env, logging stdout and stderr to dir/name.log.
@@ -60,8 +58,9 @@ func (w *workerProc) hasExited() bool {
 	}
 }
 
-// waitReady waits until the worker has joined the consumer group: before that, a SIGTERM
-// cancels its start-up, which is not the graceful stop under test.
+// waitReady waits until the worker logs "consuming", which it does once its migrations ran and
+// its Kafka client exists: before that, a SIGTERM cancels its start-up, which is not the
+// graceful stop under test.
 func (w *workerProc) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
@@ -76,9 +75,12 @@ func (w *workerProc) waitReady(timeout time.Duration) error {
 	return fmt.Errorf("worker %s did not start consuming within %s", w.name, timeout)
 }
 
-// kill ends the worker with SIGKILL, as a crash would, and waits for it.
+// kill ends the worker with SIGKILL, as a crash would, and waits for it. A worker that has
+// exited is left alone: its process group id may belong to another process by now.
 func (w *workerProc) kill() error {
-	w.stopped = true
+	if w.hasExited() {
+		return nil
+	}
 	if err := syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("kill worker %s: %w", w.name, err)
 	}
@@ -89,7 +91,6 @@ func (w *workerProc) kill() error {
 // stop sends SIGTERM and waits for a clean exit; a worker that has not exited by the timeout is
 // killed and reported.
 func (w *workerProc) stop(timeout time.Duration) error {
-	w.stopped = true
 	if err := syscall.Kill(-w.cmd.Process.Pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stop worker %s: %w", w.name, err)
 	}
@@ -115,7 +116,9 @@ func (w *workerProc) dumpAndKill() string {
 	case <-w.exited:
 	case <-time.After(5 * time.Second):
 	}
-	_ = w.kill()
+	if err := w.kill(); err != nil {
+		return err.Error()
+	}
 	b, err := os.ReadFile(w.logPath)
 	if err != nil || int64(len(b)) < from {
 		return "(no dump)"
@@ -221,9 +224,7 @@ func (f *fleet) checkAlive() {
 // killAll ends every worker still running; it is the cleanup of a failed test.
 func (f *fleet) killAll() {
 	for _, w := range f.all {
-		if !w.hasExited() {
-			_ = w.kill()
-		}
+		_ = w.kill()
 	}
 }
 
