@@ -83,7 +83,8 @@ func StartKafkaProcess(ctx context.Context, bin, dir string) (*KafkaProcess, err
 
 func (k *KafkaProcess) start(ctx context.Context, port int) error {
 	cmd := exec.Command(k.bin, "broker", "-port", strconv.Itoa(port), "-data-dir", filepath.Join(k.dir, "data"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig ends the broker with the test binary that started it, even when that is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
