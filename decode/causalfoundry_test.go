@@ -16,25 +16,7 @@ const (
 )
 
 func TestCausalFoundrySeedDecodesToGolden(t *testing.T) {
-	lines := readLines(t, "testdata/causalfoundry/seed.jsonl")
-	if len(lines) != 9 {
-		t.Fatalf("seed.jsonl has %d examples, the seed document has 9", len(lines))
-	}
-	var got [][]byte
-	for i, line := range lines {
-		evs, err := DecodeCausalFoundry(Record{Value: line, TimestampMs: seedRecordMs}, nil)
-		if err != nil {
-			t.Errorf("example %d does not decode: %v", i+1, err)
-			got = append(got, renderError(t, err))
-			continue
-		}
-		if len(evs) != 1 {
-			t.Fatalf("example %d decoded to %d events", i+1, len(evs))
-		}
-		assertOwnMemory(t, &evs[0], line)
-		got = append(got, renderEvent(t, evs[0]))
-	}
-	compareGolden(t, "testdata/causalfoundry/seed.golden.jsonl", got)
+	checkSeedGolden(t, "causalfoundry", DecodeCausalFoundry, 9)
 }
 
 // props is an object's fields in order, each a key and a raw JSON value.

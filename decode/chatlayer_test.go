@@ -26,25 +26,7 @@ const clSeedMs = 1646415058102
 //
 // Lines 1 and 6 agree in every hashed field, so they are one message with one id.
 func TestChatlayerSeedDecodesToGolden(t *testing.T) {
-	lines := readLines(t, "testdata/chatlayer/seed.jsonl")
-	if len(lines) != 6 {
-		t.Fatalf("seed.jsonl has %d examples, the seed document has 6", len(lines))
-	}
-	var got [][]byte
-	for i, line := range lines {
-		evs, err := DecodeChatlayer(Record{Value: line, TimestampMs: seedRecordMs}, nil)
-		if err != nil {
-			t.Errorf("example %d does not decode: %v", i+1, err)
-			got = append(got, renderError(t, err))
-			continue
-		}
-		if len(evs) != 1 {
-			t.Fatalf("example %d decoded to %d events", i+1, len(evs))
-		}
-		assertOwnMemory(t, &evs[0], line)
-		got = append(got, renderEvent(t, evs[0]))
-	}
-	compareGolden(t, "testdata/chatlayer/seed.golden.jsonl", got)
+	checkSeedGolden(t, "chatlayer", DecodeChatlayer, 6)
 }
 
 // clWantID is an independent statement of the derived id: "cl-" and the first 32 hex digits of SHA-256 over

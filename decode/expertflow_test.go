@@ -31,25 +31,7 @@ const (
 )
 
 func TestExpertflowSeedDecodesToGolden(t *testing.T) {
-	lines := readLines(t, "testdata/expertflow/seed.jsonl")
-	if len(lines) != efSeedLines {
-		t.Fatalf("seed.jsonl has %d records, want %d", len(lines), efSeedLines)
-	}
-	var got [][]byte
-	for i, line := range lines {
-		evs, err := DecodeExpertflow(Record{Value: line, TimestampMs: seedRecordMs}, nil)
-		if err != nil {
-			t.Errorf("record %d does not decode: %v", i+1, err)
-			got = append(got, renderError(t, err))
-			continue
-		}
-		if len(evs) != 1 {
-			t.Fatalf("record %d decoded to %d events", i+1, len(evs))
-		}
-		assertOwnMemory(t, &evs[0], line)
-		got = append(got, renderEvent(t, evs[0]))
-	}
-	compareGolden(t, "testdata/expertflow/seed.golden.jsonl", got)
+	checkSeedGolden(t, "expertflow", DecodeExpertflow, efSeedLines)
 }
 
 var (

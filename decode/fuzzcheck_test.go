@@ -79,3 +79,28 @@ func checkRejected(t *testing.T, decode decoder, value string, recordMs int64, r
 		t.Fatalf("error message of %d bytes: %.100s...", len(err.Error()), err.Error())
 	}
 }
+
+// checkSeedGolden decodes every record of format's seed file, which must hold examples records
+// of one event each, and compares the events with the seed's golden file.
+func checkSeedGolden(t *testing.T, format string, decode decoder, examples int) {
+	t.Helper()
+	lines := readLines(t, "testdata/"+format+"/seed.jsonl")
+	if len(lines) != examples {
+		t.Fatalf("seed.jsonl has %d records, want %d", len(lines), examples)
+	}
+	var got [][]byte
+	for i, line := range lines {
+		evs, err := decode(Record{Value: line, TimestampMs: seedRecordMs}, nil)
+		if err != nil {
+			t.Errorf("record %d does not decode: %v", i+1, err)
+			got = append(got, renderError(t, err))
+			continue
+		}
+		if len(evs) != 1 {
+			t.Fatalf("record %d decoded to %d events", i+1, len(evs))
+		}
+		assertOwnMemory(t, &evs[0], line)
+		got = append(got, renderEvent(t, evs[0]))
+	}
+	compareGolden(t, "testdata/"+format+"/seed.golden.jsonl", got)
+}
