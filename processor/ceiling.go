@@ -2,7 +2,6 @@ package processor
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -16,14 +15,13 @@ import (
 // partition as the pipeline does, and does nothing else. It is the ceiling the full pipeline's
 // throughput is measured against. It returns the events decoded once want records were read.
 func DecodeOnly(ctx context.Context, cfg Config, want int, extra ...kgo.Opt) (int, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
+	cl, err := newClient(cfg.Dial, extra,
 		kgo.ConsumeTopics(cfg.InputTopics.Topics()...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxBytes(cfg.FetchMaxBytes),
-	}, extra...)...)
+	)
 	if err != nil {
-		return 0, fmt.Errorf("kafka client: %w", err)
+		return 0, err
 	}
 	defer cl.Close()
 	var (

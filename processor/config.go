@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/chatpulse/chatpulse/decode"
+	"github.com/chatpulse/chatpulse/pseudonym"
+	"github.com/chatpulse/chatpulse/secret"
 )
 
 // Config is how the processor reaches Kafka and what it reads.
 type Config struct {
-	Brokers     []string     `envconfig:"KAFKA_BROKERS" default:"127.0.0.1:9092"`
+	Dial
 	InputTopics TopicFormats `envconfig:"INPUT_TOPICS" default:"chat.events=auto"`
 	Group       string       `envconfig:"GROUP" default:"chatpulse"`
 	// Partitions is the partition count of the internal topics; it fixes which partition owns
@@ -32,12 +34,16 @@ type Config struct {
 	// SnapshotInterval is how often a partition's state is snapshotted, so that a restore
 	// replays only what came after the latest snapshot; 0 turns snapshots off.
 	SnapshotInterval time.Duration `envconfig:"SNAPSHOT_INTERVAL" default:"30s"`
+	// PseudonymizeKey, when set, replaces every user id right after decoding by its keyed
+	// hash (see package pseudonym); it may come from a file instead.
+	PseudonymizeKey     secret.Value `envconfig:"PSEUDONYMIZE_KEY"`
+	PseudonymizeKeyFile secret.File  `envconfig:"PSEUDONYMIZE_KEY_FILE"`
 }
 
 // DefaultConfig returns the configuration the default tags describe.
 func DefaultConfig() Config {
 	return Config{
-		Brokers:           []string{"127.0.0.1:9092"},
+		Dial:              Dial{Brokers: []string{"127.0.0.1:9092"}, SASLMechanism: SASLNone},
 		InputTopics:       TopicFormats{"chat.events": decode.FormatAuto},
 		Group:             "chatpulse",
 		Partitions:        12,
@@ -59,14 +65,11 @@ var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 
 // Validate reports the first setting the processor cannot work with, naming its variable.
 func (c Config) Validate() error {
-	var errs []error
-	if len(c.Brokers) == 0 {
-		errs = append(errs, errors.New("CHATPULSE_KAFKA_BROKERS: at least one broker is required"))
-	}
-	for _, b := range c.Brokers {
-		if i := strings.LastIndexByte(b, ':'); i <= 0 || i == len(b)-1 {
-			errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_BROKERS: %q is not host:port", b))
-		}
+	errs := c.Dial.validate()
+	if key, err := c.pseudonymizeKey(); err != nil {
+		errs = append(errs, err)
+	} else if !key.IsZero() && key.Len() < pseudonym.MinKeyLen {
+		errs = append(errs, fmt.Errorf("CHATPULSE_PSEUDONYMIZE_KEY: must be at least %d bytes, got %d", pseudonym.MinKeyLen, key.Len()))
 	}
 	if len(c.InputTopics) == 0 {
 		errs = append(errs, errors.New("CHATPULSE_INPUT_TOPICS: at least one topic=format is required"))
@@ -104,6 +107,10 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("CHATPULSE_COMMIT_INTERVAL: must be positive, got %s", c.CommitInterval))
 	}
 	return errors.Join(errs...)
+}
+
+func (c Config) pseudonymizeKey() (secret.Value, error) {
+	return secret.Pick("CHATPULSE_PSEUDONYMIZE_KEY", c.PseudonymizeKey, "CHATPULSE_PSEUDONYMIZE_KEY_FILE", c.PseudonymizeKeyFile)
 }
 
 // TopicFormats maps each input topic to the format of its records.

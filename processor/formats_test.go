@@ -2,6 +2,7 @@ package processor_test
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -117,5 +118,14 @@ func TestAFormatHeaderOverridesTheTopicsFormat(t *testing.T) {
 	}
 	if got := m.proc.Stats().DeadLetteredBy(); got["unknown_format"] != 1 || len(got) != 1 {
 		t.Errorf("dead letters by reason = %v, want one unknown_format", got)
+	}
+	// The header's format labels its record; an unknown one leaves the format undetermined.
+	wantFormats := map[processor.TopicFormat]uint64{{"cf", "causalfoundry"}: 1, {"cf", "voipbin"}: 1, {"cf", "unknown"}: 1}
+	if got := m.proc.Stats().RecordsByFormat(); !maps.Equal(got, wantFormats) {
+		t.Errorf("records by format = %v, want %v", got, wantFormats)
+	}
+	wantKinds := map[processor.TopicFormatKind]uint64{{"cf", "causalfoundry", "receipt"}: 1, {"cf", "voipbin", "message"}: 1}
+	if got := m.proc.Stats().EventsByKind(); !maps.Equal(got, wantKinds) {
+		t.Errorf("events by kind = %v, want %v", got, wantKinds)
 	}
 }

@@ -53,7 +53,7 @@ func newPipeline(t *testing.T, kafka *testenv.Kafka, topic string, partitions in
 	scfg.Addr = clickhouse.Addr()
 	scfg.Database = fmt.Sprintf("it_%d_%d", os.Getpid(), databases.Add(1))
 	scfg.FlushInterval = 100 * time.Millisecond
-	if err := processor.CreateTopic(context.Background(), cfg.Brokers, topic, partitions); err != nil {
+	if err := processor.CreateTopic(context.Background(), cfg.Dial, topic, partitions); err != nil {
 		t.Fatal(err)
 	}
 	level := slog.LevelWarn
@@ -122,7 +122,7 @@ func (p *pipeline) produce(recs []gen.Record, topic string) {
 	for i, r := range recs {
 		out[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
 	}
-	if err := processor.Produce(context.Background(), p.brokers, topic, out); err != nil {
+	if err := processor.Produce(context.Background(), p.cfg.Dial, topic, out); err != nil {
 		p.t.Fatal(err)
 	}
 }

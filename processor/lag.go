@@ -12,16 +12,16 @@ import (
 // yet. Offsets are committed only after their effects are durable, so a lag of zero means every
 // record produced so far is reflected in ClickHouse.
 func Lag(ctx context.Context, cfg Config, extra ...kgo.Opt) (int64, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, extra...)...)
+	cl, err := newClient(cfg.Dial, extra)
 	if err != nil {
-		return 0, fmt.Errorf("kafka client: %w", err)
+		return 0, err
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	adm := kadm.NewClient(cl.Client)
 	topics := append(cfg.InputTopics.Topics(), cfg.RepartitionTopic())
 	ends, err := adm.ListEndOffsets(ctx, topics...)
 	if err != nil {
-		return 0, fmt.Errorf("list end offsets: %w", err)
+		return 0, fmt.Errorf("list end offsets: %w", cl.explain(err))
 	}
 	committed, err := adm.FetchOffsets(ctx, cfg.Group)
 	if err != nil {

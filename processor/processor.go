@@ -23,13 +23,14 @@ type RowWriter interface {
 
 // Processor is one worker of the consumer group.
 type Processor struct {
-	cfg    Config
-	state  partition.Config
-	sink   RowWriter
-	log    *slog.Logger
-	extra  []kgo.Opt
-	stats  *Stats
-	client *kgo.Client
+	cfg     Config
+	state   partition.Config
+	sink    RowWriter
+	log     *slog.Logger
+	extra   []kgo.Opt
+	stats   *Stats
+	metrics *metrics
+	client  *kgo.Client
 
 	// sources is how many raw partitions feed every repartition partition.
 	sources int
@@ -55,6 +56,7 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 	return &Processor{
 		cfg: cfg, state: state, sink: sink, log: log, extra: extra,
 		stats:   newStats(),
+		metrics: newMetrics(),
 		workers: make(map[tp]*worker),
 	}, nil
 }
@@ -82,6 +84,7 @@ func (p *Processor) Ready() error {
 // Run consumes until ctx ends, then hands its partitions back: workers stop, rows already
 // submitted are flushed and their offsets committed, and the member leaves the group.
 func (p *Processor) Run(ctx context.Context) error {
+	p.cfg.warn(p.log)
 	if err := EnsureTopics(ctx, p.cfg, p.log, p.extra...); err != nil {
 		return err
 	}
@@ -92,7 +95,6 @@ func (p *Processor) Run(ctx context.Context) error {
 	p.sources = sources
 	topics := append(p.cfg.InputTopics.Topics(), p.cfg.RepartitionTopic())
 	opts := append([]kgo.Opt{
-		kgo.SeedBrokers(p.cfg.Brokers...),
 		kgo.ConsumerGroup(p.cfg.Group),
 		kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -114,10 +116,14 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.WithLogger(kgoLogger{p.log}),
 	}, p.extra...)
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return fmt.Errorf("kafka client: %w", err)
+	if p.metrics.kafka != nil {
+		opts = append(opts, kgo.WithHooks(p.metrics.kafka))
 	}
+	dialed, err := newClient(p.cfg.Dial, nil, opts...)
+	if err != nil {
+		return err
+	}
+	cl := dialed.Client
 	p.client = cl
 	p.log.Info("consuming", "group", p.cfg.Group, "input", p.cfg.InputTopics.String(),
 		"repartition", p.cfg.RepartitionTopic(), "partitions", p.cfg.Partitions)
@@ -143,14 +149,17 @@ func (p *Processor) poll(ctx context.Context) error {
 			p.log.Warn("fetch", "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
 		}
 		fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
-			if len(ftp.Records) == 0 {
-				return
-			}
 			p.mu.Lock()
 			w := p.workers[tp{ftp.Topic, ftp.Partition}]
 			p.mu.Unlock()
 			if w == nil {
 				return // revoked after this fetch; the next owner reads these records again
+			}
+			if ftp.Err == nil {
+				w.progress.fetched(ftp.HighWatermark, ftp.Records)
+			}
+			if len(ftp.Records) == 0 {
+				return
 			}
 			// A full queue blocks polling: fetching pauses and memory stays bounded until the
 			// partition's worker catches up.
@@ -237,6 +246,10 @@ func (p *Processor) adjustOffsets(ctx context.Context, offsets map[string]map[in
 		if w := p.workers[tp{p.cfg.RepartitionTopic(), part}]; w != nil {
 			w.horizon.Store(horizon)
 			w.initial = restored
+			if restored != nil {
+				// The worker takes the state over on its first batch; until then it is only read.
+				w.gauges.publish(restored.state.Gauges())
+			}
 			// With nothing to replay, the state is whole as soon as fetching starts.
 			w.restoring.Store(horizon > start)
 		}

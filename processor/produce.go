@@ -19,14 +19,13 @@ type RawRecord struct {
 
 // Produce writes records to topic, spread over its partitions by key, and waits until every
 // one is acknowledged.
-func Produce(ctx context.Context, brokers []string, topic string, recs []RawRecord, extra ...kgo.Opt) error {
-	cl, err := kgo.NewClient(append([]kgo.Opt{
-		kgo.SeedBrokers(brokers...),
+func Produce(ctx context.Context, dial Dial, topic string, recs []RawRecord, extra ...kgo.Opt) error {
+	cl, err := newClient(dial, extra,
 		kgo.DefaultProduceTopic(topic),
-		kgo.ProducerBatchMaxBytes(16 << 20),
-	}, extra...)...)
+		kgo.ProducerBatchMaxBytes(16<<20),
+	)
 	if err != nil {
-		return fmt.Errorf("kafka client: %w", err)
+		return err
 	}
 	defer cl.Close()
 	const chunk = 5000
@@ -41,14 +40,14 @@ func Produce(ctx context.Context, brokers []string, topic string, recs []RawReco
 			out = append(out, rec)
 		}
 		if err := cl.ProduceSync(ctx, out...).FirstErr(); err != nil {
-			return fmt.Errorf("produce to %s: %w", topic, err)
+			return fmt.Errorf("produce to %s: %w", topic, cl.explain(err))
 		}
 	}
 	return nil
 }
 
 // ProduceLines writes every non-empty line of r to topic as one record without a key.
-func ProduceLines(ctx context.Context, brokers []string, topic string, r io.Reader, extra ...kgo.Opt) (int, error) {
+func ProduceLines(ctx context.Context, dial Dial, topic string, r io.Reader, extra ...kgo.Opt) (int, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
 	var recs []RawRecord
@@ -61,22 +60,22 @@ func ProduceLines(ctx context.Context, brokers []string, topic string, r io.Read
 	if err := sc.Err(); err != nil {
 		return 0, fmt.Errorf("read lines: %w", err)
 	}
-	return len(recs), Produce(ctx, brokers, topic, recs, extra...)
+	return len(recs), Produce(ctx, dial, topic, recs, extra...)
 }
 
 // CreateTopic creates an input topic with the given partition count if it does not exist.
-func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int32, extra ...kgo.Opt) error {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, extra...)...)
+func CreateTopic(ctx context.Context, dial Dial, topic string, partitions int32, extra ...kgo.Opt) error {
+	cl, err := newClient(dial, extra)
 	if err != nil {
-		return fmt.Errorf("kafka client: %w", err)
+		return err
 	}
 	defer cl.Close()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, -1, nil, topic)
+	resp, err := kadm.NewClient(cl.Client).CreateTopic(ctx, partitions, -1, nil, topic)
 	if err == nil {
 		err = resp.Err
 	}
 	if err != nil && !isTopicExists(err) {
-		return fmt.Errorf("create topic %s: %w", topic, err)
+		return fmt.Errorf("create topic %s: %w", topic, cl.explain(err))
 	}
 	return nil
 }

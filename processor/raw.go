@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/event"
+	"github.com/chatpulse/chatpulse/pseudonym"
 	"github.com/chatpulse/chatpulse/route"
 )
 
@@ -25,22 +26,30 @@ type rawTask struct {
 	targets []route.Target
 	bundles []route.Bundle // by repartition partition
 	records []kgo.Record
-	spare   [][]byte // bundle buffers to reuse once the batch is acknowledged
-	reasons []string // dead-letter reasons of the batch, counted once it is committed
+	spare   [][]byte     // bundle buffers to reuse once the batch is acknowledged
+	reasons []string     // dead-letter reasons of the batch, counted once it is committed
+	counts  formatCounts // records and events of the batch by format, counted once committed
 	// watermark is the highest message time decoded from this raw partition; every batch tells
 	// every repartition partition about it, so that their states know how far input has got.
 	// Receipts, reactions and the like do not move it: a receipt may arrive before its message
 	// while stamped hours after it, and would make the partition's later messages late.
 	watermark int64
 	logs      limiter
+	// pseudonyms replaces user ids before anything is routed; nil when pseudonymization is off.
+	pseudonyms *pseudonym.Pseudonymizer
 }
 
 func newRawTask(w *worker, f decode.Format) *rawTask {
-	return &rawTask{w: w, format: f, bundles: make([]route.Bundle, w.p.cfg.Partitions)}
+	t := &rawTask{w: w, format: f, bundles: make([]route.Bundle, w.p.cfg.Partitions)}
+	// New has validated the key, so it reads without error here.
+	if key, _ := w.p.cfg.pseudonymizeKey(); !key.IsZero() {
+		t.pseudonyms = pseudonym.New([]byte(key.Reveal()))
+	}
+	return t
 }
 
 func (t *rawTask) process(recs []*kgo.Record) {
-	t.records, t.reasons = t.records[:0], t.reasons[:0]
+	t.records, t.reasons, t.counts = t.records[:0], t.reasons[:0], formatCounts{}
 	var events, routed, dead int
 	for _, rec := range recs {
 		n, ok := t.route(rec)
@@ -73,6 +82,7 @@ func (t *rawTask) process(recs []*kgo.Record) {
 	s := t.w.p.stats
 	s.addRaw(TopicPartition{t.w.topic, t.w.partition}, len(recs), dead)
 	s.addDeadLetters(t.reasons)
+	s.addFormats(t.w.topic, &t.counts)
 	s.Events.Add(uint64(events))
 	s.Routed.Add(uint64(routed))
 }
@@ -81,16 +91,28 @@ func (t *rawTask) process(recs []*kgo.Record) {
 // queues its dead letter; it returns the number of events and whether the record decoded.
 func (t *rawTask) route(rec *kgo.Record) (int, bool) {
 	format, err := t.recordFormat(rec)
+	// actual is the format the record is decoded as; FormatAuto when none could be determined,
+	// and then Decode reports why.
+	actual := decode.FormatAuto
 	if err == nil {
-		t.events, err = decode.Decode(format, decode.Record{Value: rec.Value, TimestampMs: rec.Timestamp.UnixMilli()}, t.events[:0])
+		actual = format
+		if format == decode.FormatAuto && len(rec.Value) <= decode.MaxRecordBytes {
+			actual, _ = decode.Detect(rec.Value)
+		}
+		t.events, err = decode.Decode(actual, decode.Record{Value: rec.Value, TimestampMs: rec.Timestamp.UnixMilli()}, t.events[:0])
 	}
 	if err != nil {
+		t.counts.add(actual, nil)
 		t.deadLetter(rec, format, err)
 		return 0, false
 	}
+	t.counts.add(actual, t.events)
 	n := t.w.p.cfg.Partitions
 	for i := range t.events {
 		ev := &t.events[i]
+		if t.pseudonyms != nil {
+			t.pseudonyms.Event(ev)
+		}
 		if ev.Kind == event.KindMessage {
 			t.watermark = max(t.watermark, ev.AtMs)
 		}

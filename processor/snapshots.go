@@ -38,16 +38,15 @@ func loadSnapshot(ctx context.Context, cfg Config, partition int32, extra ...kgo
 	if err != nil || end == 0 {
 		return 0, nil, false, err
 	}
-	cl, err := kgo.NewClient(append([]kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
+	cl, err := newClient(cfg.Dial, extra,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().AtStart()}}),
-		kgo.FetchMaxBytes(maxSnapshotBytes + 1<<20),
-		kgo.FetchMaxPartitionBytes(maxSnapshotBytes + 1<<20),
+		kgo.FetchMaxBytes(maxSnapshotBytes+1<<20),
+		kgo.FetchMaxPartitionBytes(maxSnapshotBytes+1<<20),
 		// The records are there already; a fetch must not wait for more.
-		kgo.FetchMaxWait(100 * time.Millisecond),
-	}, extra...)...)
+		kgo.FetchMaxWait(100*time.Millisecond),
+	)
 	if err != nil {
-		return 0, nil, false, fmt.Errorf("kafka client: %w", err)
+		return 0, nil, false, err
 	}
 	defer cl.Close()
 	var last *kgo.Record
@@ -72,12 +71,12 @@ func loadSnapshot(ctx context.Context, cfg Config, partition int32, extra ...kgo
 // stateEnd is the end offset of a partition of the state topic: 0 when it holds no snapshot.
 func stateEnd(ctx context.Context, cfg Config, partition int32, extra ...kgo.Opt) (int64, error) {
 	topic := cfg.StateTopic()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, extra...)...)
+	cl, err := newClient(cfg.Dial, extra)
 	if err != nil {
-		return 0, fmt.Errorf("kafka client: %w", err)
+		return 0, err
 	}
 	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	ends, err := kadm.NewClient(cl.Client).ListEndOffsets(ctx, topic)
 	if err != nil {
 		return 0, fmt.Errorf("end offset of %s: %w", topic, err)
 	}

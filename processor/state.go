@@ -92,6 +92,7 @@ func (t *stateTask) process(recs []*kgo.Record) {
 	if t.restoring && last.Offset+1 >= horizon {
 		t.restored()
 	}
+	t.w.gauges.publish(t.state.Gauges())
 	if liveRecords == 0 {
 		return
 	}
@@ -133,6 +134,11 @@ func (t *stateTask) restored() {
 	s.Replayed.Add(t.replayed)
 	s.Restores.Add(1)
 	s.RestoreNanos.Add(uint64(took))
+	from := "log"
+	if t.snapshot != nil {
+		from = "snapshot"
+	}
+	t.w.p.metrics.restored(from, took)
 	attrs := []any{"replayed", t.replayed, "took", took.Round(time.Millisecond), "gauges", t.state.Gauges()}
 	if t.snapshot != nil {
 		s.SnapshotRestores.Add(1)

@@ -2,10 +2,12 @@ package processor
 
 import (
 	"errors"
+	"maps"
 	"sync"
 	"sync/atomic"
 
 	"github.com/chatpulse/chatpulse/decode"
+	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/route"
 )
 
@@ -32,6 +34,20 @@ type Stats struct {
 	mu       sync.Mutex
 	byReason map[string]uint64
 	raw      map[TopicPartition]RawCounts
+	byFormat map[TopicFormat]uint64
+	byKind   map[TopicFormatKind]uint64
+}
+
+// TopicFormat names the raw records of one topic in one format. Format is the record's format:
+// the topic's, the header's override or the detected one, and "unknown" when none could be
+// determined.
+type TopicFormat struct {
+	Topic, Format string
+}
+
+// TopicFormatKind names the events of one kind decoded from records of one topic and format.
+type TopicFormatKind struct {
+	Topic, Format, Kind string
 }
 
 // TopicPartition names one partition of a topic.
@@ -47,7 +63,40 @@ type RawCounts struct {
 }
 
 func newStats() *Stats {
-	return &Stats{byReason: make(map[string]uint64), raw: make(map[TopicPartition]RawCounts)}
+	return &Stats{byReason: make(map[string]uint64), raw: make(map[TopicPartition]RawCounts),
+		byFormat: make(map[TopicFormat]uint64), byKind: make(map[TopicFormatKind]uint64)}
+}
+
+// RecordsByFormat returns the committed raw records per topic and format.
+func (s *Stats) RecordsByFormat() map[TopicFormat]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.byFormat)
+}
+
+// EventsByKind returns the events decoded from committed raw records per topic, format and kind.
+func (s *Stats) EventsByKind() map[TopicFormatKind]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.byKind)
+}
+
+// addFormats counts a committed batch of topic by format and event kind.
+func (s *Stats) addFormats(topic string, c *formatCounts) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for f := range c.records {
+		if c.records[f] == 0 {
+			continue
+		}
+		format := formatLabel(decode.Format(f))
+		s.byFormat[TopicFormat{topic, format}] += c.records[f]
+		for k, n := range c.events[f] {
+			if n > 0 {
+				s.byKind[TopicFormatKind{topic, format, event.Kind(k).String()}] += n
+			}
+		}
+	}
 }
 
 // RawPartitions returns the per-partition accounting of raw records.

@@ -15,12 +15,12 @@ import (
 // that existing ones have the configured partition count, since ownership of every key depends
 // on it.
 func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kgo.Opt) error {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, extra...)...)
+	cl, err := newClient(cfg.Dial, extra)
 	if err != nil {
-		return fmt.Errorf("kafka client: %w", err)
+		return err
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	adm := kadm.NewClient(cl.Client)
 	// The repartition log is replayed to rebuild state when there is no snapshot, so it keeps
 	// every record; the state topic keeps the latest snapshot of each partition.
 	configs := map[string]map[string]*string{
@@ -38,11 +38,11 @@ func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kg
 			continue
 		}
 		if !isTopicExists(err) {
-			return fmt.Errorf("create topic %s: %w", topic, err)
+			return fmt.Errorf("create topic %s: %w", topic, cl.explain(err))
 		}
 		details, err := adm.ListTopics(ctx, topic)
 		if err != nil {
-			return fmt.Errorf("describe topic %s: %w", topic, err)
+			return fmt.Errorf("describe topic %s: %w", topic, cl.explain(err))
 		}
 		d := details[topic]
 		if d.Err != nil {
@@ -63,15 +63,15 @@ func isTopicExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExis
 // inputPartitions counts the partitions of the input topics. An input topic that does not
 // exist yet counts none, and is logged: until it exists, sessions close by the others' progress.
 func inputPartitions(ctx context.Context, cfg Config, log *slog.Logger, extra ...kgo.Opt) (int, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, extra...)...)
+	cl, err := newClient(cfg.Dial, extra)
 	if err != nil {
-		return 0, fmt.Errorf("kafka client: %w", err)
+		return 0, err
 	}
 	defer cl.Close()
 	topics := cfg.InputTopics.Topics()
-	details, err := kadm.NewClient(cl).ListTopics(ctx, topics...)
+	details, err := kadm.NewClient(cl.Client).ListTopics(ctx, topics...)
 	if err != nil {
-		return 0, fmt.Errorf("describe input topics: %w", err)
+		return 0, fmt.Errorf("describe input topics: %w", cl.explain(err))
 	}
 	n := 0
 	for _, topic := range topics {

@@ -30,6 +30,9 @@ type worker struct {
 	// restoring is set while a repartition partition's state is being rebuilt.
 	restoring atomic.Bool
 	process   func(recs []*kgo.Record)
+	// progress and gauges are what metrics read of the partition at scrape time.
+	progress progress
+	gauges   stateGauges
 }
 
 // queuedBatches is how many fetched batches may wait for one partition's worker.
@@ -44,6 +47,7 @@ func (p *Processor) newWorker(ctx context.Context, cl *kgo.Client, topic string,
 		ctx:  wctx, cancel: cancel,
 		done: make(chan struct{}),
 	}
+	w.progress.init()
 	if topic == p.cfg.RepartitionTopic() {
 		w.restoring.Store(true)
 		w.process = newStateTask(w).process
@@ -61,6 +65,7 @@ func (w *worker) run() {
 			return
 		case recs := <-w.recs:
 			w.process(recs)
+			w.progress.processed(recs[len(recs)-1].Offset + 1)
 		}
 	}
 }

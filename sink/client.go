@@ -34,13 +34,22 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("clickhouse config: %w", err)
 	}
+	password, _ := cfg.password() // checked by Validate
+	tlsCfg, err := cfg.tlsConfig()
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse config: %w", err)
+	}
+	if cfg.TLS && cfg.TLSInsecureSkipVerify {
+		log.Warn("CHATPULSE_CLICKHOUSE_TLS_INSECURE_SKIP_VERIFY is set: the server's certificate is not verified, anyone on the path can read and change the traffic")
+	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr: []string{cfg.Addr},
 		Auth: clickhouse.Auth{
 			Database: "default",
 			Username: cfg.User,
-			Password: cfg.Password,
+			Password: password.Reveal(),
 		},
+		TLS:         tlsCfg,
 		DialTimeout: cfg.DialTimeout,
 	})
 	if err != nil {
@@ -48,7 +57,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("ping clickhouse %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("ping clickhouse %s as user %q: %w", cfg.Addr, cfg.User, err)
 	}
 	sv, err := conn.ServerVersion()
 	if err != nil {
@@ -64,7 +73,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		syncInsert: v.Major > 21 || v.Major == 21 && v.Minor >= 11,
 	}
 	log.Info("clickhouse connected", "addr", cfg.Addr, "user", cfg.User, "database", cfg.Database,
-		"server", sv.Name, "version", c.version)
+		"tls", cfg.TLS, "server", sv.Name, "version", c.version)
 	return c, nil
 }
 

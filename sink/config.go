@@ -1,12 +1,16 @@
 package sink
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/chatpulse/chatpulse/secret"
+	"github.com/chatpulse/chatpulse/tlsconf"
 )
 
 // Config says where ClickHouse is and how the writer batches. The envconfig keys are read with
@@ -15,11 +19,32 @@ type Config struct {
 	Addr           string        `envconfig:"CLICKHOUSE_ADDR" default:"127.0.0.1:9000"`
 	Database       string        `envconfig:"CLICKHOUSE_DATABASE" default:"chatpulse"`
 	User           string        `envconfig:"CLICKHOUSE_USER" default:"default"`
-	Password       string        `envconfig:"CLICKHOUSE_PASSWORD"`
+	Password       secret.Value  `envconfig:"CLICKHOUSE_PASSWORD"`
+	PasswordFile   secret.File   `envconfig:"CLICKHOUSE_PASSWORD_FILE"`
 	FlushInterval  time.Duration `envconfig:"FLUSH_INTERVAL" default:"1s"`
 	FlushRows      int           `envconfig:"FLUSH_ROWS" default:"50000"`
 	MaxPendingRows int           `envconfig:"SINK_MAX_PENDING_ROWS" default:"200000"`
 	DialTimeout    time.Duration `envconfig:"CLICKHOUSE_DIAL_TIMEOUT" default:"5s"`
+	// TLS connects over the native protocol's TLS port (tcp_port_secure, 9440 by default).
+	TLS                   bool   `envconfig:"CLICKHOUSE_TLS"`
+	TLSCAFile             string `envconfig:"CLICKHOUSE_TLS_CA_FILE"`
+	TLSCertFile           string `envconfig:"CLICKHOUSE_TLS_CERT_FILE"`
+	TLSKeyFile            string `envconfig:"CLICKHOUSE_TLS_KEY_FILE"`
+	TLSServerName         string `envconfig:"CLICKHOUSE_TLS_SERVER_NAME"`
+	TLSInsecureSkipVerify bool   `envconfig:"CLICKHOUSE_TLS_INSECURE_SKIP_VERIFY"`
+}
+
+var clickHouseTLSVars = tlsconf.VarsFor("CHATPULSE_CLICKHOUSE_TLS")
+
+func (c Config) tlsConfig() (*tls.Config, error) {
+	return tlsconf.Settings{
+		Enabled: c.TLS, CAFile: c.TLSCAFile, CertFile: c.TLSCertFile, KeyFile: c.TLSKeyFile,
+		ServerName: c.TLSServerName, InsecureSkipVerify: c.TLSInsecureSkipVerify,
+	}.Config(clickHouseTLSVars)
+}
+
+func (c Config) password() (secret.Value, error) {
+	return secret.Pick("CHATPULSE_CLICKHOUSE_PASSWORD", c.Password, "CHATPULSE_CLICKHOUSE_PASSWORD_FILE", c.PasswordFile)
 }
 
 // DefaultConfig returns the values of the default tags.
@@ -64,6 +89,12 @@ func (c Config) Validate() error {
 	}
 	if c.DialTimeout <= 0 {
 		bad("CLICKHOUSE_DIAL_TIMEOUT", "must be positive, got %s", c.DialTimeout)
+	}
+	if _, err := c.password(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.tlsConfig(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/chatpulse/chatpulse/secret"
 )
 
 func TestDefaultConfigMatchesTheDefaultTags(t *testing.T) {
@@ -46,7 +48,7 @@ func TestConfigValidate(t *testing.T) {
 		{"a pending bound below the flush size is rejected", func(c *Config) { c.MaxPendingRows = c.FlushRows - 1 }, "CHATPULSE_SINK_MAX_PENDING_ROWS: must be at least CHATPULSE_FLUSH_ROWS"},
 		{"a zero dial timeout is rejected", func(c *Config) { c.DialTimeout = 0 }, "CHATPULSE_CLICKHOUSE_DIAL_TIMEOUT: must be positive"},
 		{"an IPv6 address is accepted", func(c *Config) { c.Addr = "[::1]:9000" }, ""},
-		{"a password is allowed", func(c *Config) { c.Password = "secret" }, ""},
+		{"a password is allowed", func(c *Config) { c.Password = secret.New("secret") }, ""},
 		{"a pending bound equal to the flush size is accepted", func(c *Config) { c.FlushRows, c.MaxPendingRows, c.FlushInterval = 10, 10, time.Millisecond }, ""},
 	}
 	for _, tt := range tests {
@@ -66,11 +68,11 @@ func TestConfigValidate(t *testing.T) {
 
 func TestConfigValidateNeverShowsThePassword(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Password = "hunter2-secret"
+	cfg.Password = secret.New("hunter2-secret")
 	cfg.Addr = "bad"
 	cfg.User = ""
 	err := cfg.Validate()
-	if err == nil || strings.Contains(err.Error(), cfg.Password) {
+	if err == nil || strings.Contains(err.Error(), cfg.Password.Reveal()) {
 		t.Fatalf("error %v", err)
 	}
 }

@@ -20,9 +20,10 @@ const (
 // when its rows are durable. Submit, Flush and Healthy are safe for concurrent use; Run is the
 // single goroutine that inserts.
 type Writer struct {
-	c   *Client
-	cfg Config
-	log *slog.Logger
+	c       *Client
+	cfg     Config
+	log     *slog.Logger
+	metrics *writerMetrics
 
 	kick chan struct{} // wakes Run: rows arrived, the buffer filled, or Flush wants a flush now
 
@@ -51,13 +52,19 @@ func NewWriter(c *Client, cfg Config, log *slog.Logger) *Writer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Writer{
+	w := &Writer{
 		c:        c,
 		cfg:      cfg,
 		log:      log,
 		kick:     make(chan struct{}, 1),
 		progress: make(chan struct{}),
 	}
+	w.metrics = newWriterMetrics(func() float64 {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return float64(w.pending)
+	})
+	return w
 }
 
 // ErrWriterStopped is returned by Submit and Flush once Run has returned.
@@ -248,8 +255,10 @@ func (w *Writer) insertWithRetry(ctx context.Context, batch *rows.Set) error {
 	var done tablesDone
 	backoff := retryBackoffMin
 	for attempt := 1; ; attempt++ {
+		started := time.Now()
 		err := w.c.insert(ctx, batch, &done)
 		if err == nil {
+			w.metrics.inserted(batch, time.Since(started))
 			if attempt > 1 {
 				w.log.Info("clickhouse insert recovered", "attempt", attempt, "rows", batch.Len())
 			}
@@ -258,6 +267,7 @@ func (w *Writer) insertWithRetry(ctx context.Context, batch *rows.Set) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		w.metrics.failed(err)
 		if !Retryable(err) {
 			return fmt.Errorf("write %d rows: %w", batch.Len(), err)
 		}

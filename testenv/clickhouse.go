@@ -35,6 +35,8 @@ type ClickHouse struct {
 	dir      string
 	tcpPort  int
 	httpPort int
+	opts     clickHouseOptions
+	tlsPort  int // set only with WithTLS
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -43,7 +45,7 @@ type ClickHouse struct {
 }
 
 // StartClickHouse starts a fresh server on free loopback ports and waits until it answers.
-func StartClickHouse(ctx context.Context, log *slog.Logger) (*ClickHouse, error) {
+func StartClickHouse(ctx context.Context, log *slog.Logger, opts ...ClickHouseOption) (*ClickHouse, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -56,6 +58,9 @@ func StartClickHouse(ctx context.Context, log *slog.Logger) (*ClickHouse, error)
 		return nil, fmt.Errorf("clickhouse temp dir: %w", err)
 	}
 	ch := &ClickHouse{log: log, bin: bin, dir: dir}
+	for _, o := range opts {
+		o(&ch.opts)
+	}
 	if err := ch.setUp(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -69,9 +74,9 @@ func StartClickHouse(ctx context.Context, log *slog.Logger) (*ClickHouse, error)
 
 // ClickHouseForTest starts a server for one test and closes it when the test ends; a server
 // that cannot start fails the test.
-func ClickHouseForTest(t testing.TB) *ClickHouse {
+func ClickHouseForTest(t testing.TB, opts ...ClickHouseOption) *ClickHouse {
 	t.Helper()
-	ch, err := StartClickHouse(context.Background(), nil)
+	ch, err := StartClickHouse(context.Background(), nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +175,7 @@ func clickHouseBinary() (string, error) {
 
 // setUp picks the ports and writes the configuration once, so that a restart reuses both.
 func (c *ClickHouse) setUp() error {
-	ports, err := freePorts(2)
+	ports, err := freePorts(3)
 	if err != nil {
 		return err
 	}
@@ -180,12 +185,17 @@ func (c *ClickHouse) setUp() error {
 			return fmt.Errorf("clickhouse dir: %w", err)
 		}
 	}
+	secure, err := c.secureConfig(ports[2])
+	if err != nil {
+		return err
+	}
 	config := strings.NewReplacer("{tcp_port}", strconv.Itoa(c.tcpPort), "{http_port}", strconv.Itoa(c.httpPort),
-		"{dir}", c.dir).Replace(clickHouseConfig)
+		"{dir}", c.dir, "{secure}", secure).Replace(clickHouseConfig)
 	if err := os.WriteFile(filepath.Join(c.dir, "config.xml"), []byte(config), 0o644); err != nil {
 		return fmt.Errorf("write clickhouse config: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(c.dir, "users.xml"), []byte(clickHouseUsers), 0o644); err != nil {
+	users := strings.Replace(clickHouseUsers, "{users}", c.usersConfig(), 1)
+	if err := os.WriteFile(filepath.Join(c.dir, "users.xml"), []byte(users), 0o644); err != nil {
 		return fmt.Errorf("write clickhouse users: %w", err)
 	}
 	return nil
@@ -338,7 +348,7 @@ const clickHouseConfig = `<?xml version="1.0"?>
     <uncompressed_cache_size>67108864</uncompressed_cache_size>
     <max_concurrent_queries>100</max_concurrent_queries>
     <keep_alive_timeout>1</keep_alive_timeout>
-</yandex>
+{secure}</yandex>
 `
 
 const clickHouseUsers = `<?xml version="1.0"?>
@@ -359,7 +369,7 @@ const clickHouseUsers = `<?xml version="1.0"?>
             <profile>default</profile>
             <quota>default</quota>
         </default>
-    </users>
+{users}    </users>
     <quotas>
         <default>
             <interval>

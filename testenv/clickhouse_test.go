@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net/http"
@@ -106,5 +108,45 @@ func TestClickHouseCloseRemovesItsDirectory(t *testing.T) {
 	}
 	if err := ch.Restart(context.Background()); err == nil {
 		t.Fatal("Restart after Close succeeded")
+	}
+}
+
+func TestASecureClickHouseServesTLSToClientsTrustingItsCA(t *testing.T) {
+	ca, err := NewCA("test ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := ClickHouseForTest(t, WithTLS(ca), WithUser("app", "pw<&>"))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.CertPEM)
+	t.Run("the TLS port completes a handshake with the CA's certificate", func(t *testing.T) {
+		conn, err := tls.Dial("tcp", ch.TLSAddr(), &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	})
+	t.Run("the plain ports still answer", func(t *testing.T) {
+		if got := httpGet(t, "http://"+ch.HTTPAddr()+"/ping"); got != "Ok.\n" {
+			t.Fatalf("ping answered %q", got)
+		}
+		if ch.TLSAddr() == ch.Addr() {
+			t.Fatalf("the TLS and plain ports are both %s", ch.Addr())
+		}
+	})
+	t.Run("the added user logs in with its password and not without", func(t *testing.T) {
+		if got := httpGet(t, "http://"+ch.HTTPAddr()+"/?user=app&password="+url.QueryEscape("pw<&>")+"&query=SELECT+1"); got != "1\n" {
+			t.Fatalf("logged in as %q", got)
+		}
+		if got := httpGet(t, "http://"+ch.HTTPAddr()+"/?user=app&password=wrong&query=SELECT+1"); got == "1\n" {
+			t.Fatal("a wrong password was accepted")
+		}
+	})
+}
+
+func TestAPlainClickHouseHasNoTLSAddress(t *testing.T) {
+	ch := ClickHouseForTest(t)
+	if ch.TLSAddr() != "" {
+		t.Fatalf("TLSAddr %q without WithTLS", ch.TLSAddr())
 	}
 }

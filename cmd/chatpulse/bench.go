@@ -79,10 +79,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		bytes += len(r.Value)
 	}
 	n := len(recs)
-	if err := processor.CreateTopic(ctx, broker.Brokers(), benchTopic, 12); err != nil {
+	if err := processor.CreateTopic(ctx, processor.Dial{Brokers: broker.Brokers()}, benchTopic, 12); err != nil {
 		return err
 	}
-	if err := processor.Produce(ctx, broker.Brokers(), benchTopic, recs); err != nil {
+	if err := processor.Produce(ctx, processor.Dial{Brokers: broker.Brokers()}, benchTopic, recs); err != nil {
 		return err
 	}
 	say("produced %d Causal Foundry records (%d messages, %.0f bytes on average) to %s, 12 partitions",

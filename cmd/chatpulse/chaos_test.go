@@ -104,7 +104,7 @@ func TestChaosYieldsTheRowsOfACleanRun(t *testing.T) {
 		}
 	})
 	brokers := c.broker.Brokers()
-	if err := processor.CreateTopic(ctx, brokers, chaosTopic, chaosPartitions); err != nil {
+	if err := processor.CreateTopic(ctx, processor.Dial{Brokers: brokers}, chaosTopic, chaosPartitions); err != nil {
 		t.Fatal(err)
 	}
 	chunks := chunkRecords(recs, chaosUpFront, len(chaosSteps))
@@ -283,7 +283,7 @@ func (c *chaos) produce(recs []processor.RawRecord) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := processor.Produce(ctx, c.broker.Brokers(), chaosTopic, recs); err != nil {
+	if err := processor.Produce(ctx, processor.Dial{Brokers: c.broker.Brokers()}, chaosTopic, recs); err != nil {
 		c.t.Fatal(err)
 	}
 	c.logf("produced %d records", len(recs))

@@ -62,74 +62,17 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer ch.Close()
 
-	gcfg := gen.DefaultConfig()
-	gcfg.Messages, gcfg.Days, gcfg.Users, gcfg.Groups = *messages, *days, 40, 6
-	data, err := gen.Engagement(gcfg)
+	data, err := gen.Engagement(demoGen(*messages, *days))
 	if err != nil {
 		return err
 	}
-	brokers := kafka.Brokers()
-	byTopic := map[string][]processor.RawRecord{}
-	for _, r := range data.Records {
-		topic := "chat." + r.Format
-		byTopic[topic] = append(byTopic[topic], processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs})
-	}
-	for _, topic := range demoTopics.Topics() {
-		if err := processor.CreateTopic(ctx, brokers, topic, 12); err != nil {
-			return err
-		}
-		if err := processor.Produce(ctx, brokers, topic, byTopic[topic]); err != nil {
-			return err
-		}
-		say("produced %5d raw records to %s (12 partitions, random keys)", len(byTopic[topic]), topic)
-	}
-	st := data.Stats
-	say("in all %d messages, %d receipts, %d reactions, %d handovers, %d duplicates, %d bad records",
-		st.Messages, st.Receipts, st.Reactions, st.Handovers, st.Duplicates, data.Poison)
-
-	cfg := config{Log: logConfig{Level: level, Format: "text"}, Join: join.DefaultConfig(), Sessions: sessionize.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
-	cfg.Processor.Brokers = brokers
-	cfg.Processor.InputTopics = demoTopics
-	cfg.Processor.Group = "chatpulse-demo"
-	cfg.Processor.CommitInterval = 200 * time.Millisecond
-	cfg.Sink.Addr = ch.Addr()
-	cfg.Sink.FlushInterval = 200 * time.Millisecond
-
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		procs []*processor.Processor
-		errs  = make(chan error, *workers)
-	)
-	started := time.Now()
-	say("running %d chatpulse workers in consumer group %s", *workers, cfg.Processor.Group)
-	for range *workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- runWorker(runCtx, cfg, log, func(p *processor.Processor) {
-				mu.Lock()
-				procs = append(procs, p)
-				mu.Unlock()
-			})
-		}()
-	}
-	if err := waitCaughtUp(runCtx, cfg.Processor, len(data.Records), func() uint64 {
-		mu.Lock()
-		defer mu.Unlock()
-		var n uint64
-		for _, p := range procs {
-			n += p.Stats().Records.Load()
-		}
-		return n
-	}, errs); err != nil {
+	pipe, err := streamDemo(ctx, data, kafka.Brokers(), ch.Addr(), *workers, level, log, say)
+	if err != nil {
 		return err
 	}
-	say("all records processed and committed in %s", time.Since(started).Round(time.Millisecond))
+	defer pipe.Close()
 
-	client, err := sink.Open(ctx, cfg.Sink, log)
+	client, err := sink.Open(ctx, pipe.cfg.Sink, log)
 	if err != nil {
 		return err
 	}
@@ -143,16 +86,97 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintln(stdout)
-	mu.Lock()
-	printPipeline(stdout, procs)
-	mu.Unlock()
-	if err := checkExpected(ctx, client, data.Expected, stdout); err != nil {
-		return err
-	}
+	pipe.mu.Lock()
+	printPipeline(stdout, pipe.procs)
+	pipe.mu.Unlock()
+	return checkExpected(ctx, client, data.Expected, stdout)
+}
 
-	stop()
-	wg.Wait()
-	return nil
+// demoGen is the generator configuration of the demo: the asked messages and days among 40
+// users and 6 groups.
+func demoGen(messages, days int) gen.Config {
+	cfg := gen.DefaultConfig()
+	cfg.Messages, cfg.Days, cfg.Users, cfg.Groups = messages, days, 40, 6
+	return cfg
+}
+
+// demoPipeline is the demo's chatpulse workers, running in one consumer group.
+type demoPipeline struct {
+	cfg  config
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	procs []*processor.Processor
+}
+
+// streamDemo produces data's records to one 12-partition topic per format on brokers, runs
+// workers chatpulse workers that write to the ClickHouse server at chAddr, and returns once
+// every record is processed and committed, so every row is in ClickHouse. Close stops the
+// workers.
+func streamDemo(ctx context.Context, data gen.Dataset, brokers []string, chAddr string, workers int, level slog.Level, log *slog.Logger, say func(string, ...any)) (*demoPipeline, error) {
+	byTopic := map[string][]processor.RawRecord{}
+	for _, r := range data.Records {
+		topic := "chat." + r.Format
+		byTopic[topic] = append(byTopic[topic], processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs})
+	}
+	for _, topic := range demoTopics.Topics() {
+		if err := processor.CreateTopic(ctx, processor.Dial{Brokers: brokers}, topic, 12); err != nil {
+			return nil, err
+		}
+		if err := processor.Produce(ctx, processor.Dial{Brokers: brokers}, topic, byTopic[topic]); err != nil {
+			return nil, err
+		}
+		say("produced %5d raw records to %s (12 partitions, random keys)", len(byTopic[topic]), topic)
+	}
+	st := data.Stats
+	say("in all %d messages, %d receipts, %d reactions, %d handovers, %d duplicates, %d bad records",
+		st.Messages, st.Receipts, st.Reactions, st.Handovers, st.Duplicates, data.Poison)
+
+	cfg := config{Log: logConfig{Level: level, Format: "text"}, Join: join.DefaultConfig(), Sessions: sessionize.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
+	cfg.Processor.Brokers = brokers
+	cfg.Processor.InputTopics = demoTopics
+	cfg.Processor.Group = "chatpulse-demo"
+	cfg.Processor.CommitInterval = 200 * time.Millisecond
+	cfg.Sink.Addr = chAddr
+	cfg.Sink.FlushInterval = 200 * time.Millisecond
+
+	runCtx, stop := context.WithCancel(ctx)
+	p := &demoPipeline{cfg: cfg, stop: stop}
+	errs := make(chan error, workers)
+	started := time.Now()
+	say("running %d chatpulse workers in consumer group %s", workers, cfg.Processor.Group)
+	for range workers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			errs <- runWorker(runCtx, cfg, log, func(proc *processor.Processor) {
+				p.mu.Lock()
+				p.procs = append(p.procs, proc)
+				p.mu.Unlock()
+			})
+		}()
+	}
+	if err := waitCaughtUp(runCtx, cfg.Processor, len(data.Records), func() uint64 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		var n uint64
+		for _, proc := range p.procs {
+			n += proc.Stats().Records.Load()
+		}
+		return n
+	}, errs); err != nil {
+		p.Close()
+		return nil, err
+	}
+	say("all records processed and committed in %s", time.Since(started).Round(time.Millisecond))
+	return p, nil
+}
+
+// Close stops the workers and waits until they have left the group.
+func (p *demoPipeline) Close() {
+	p.stop()
+	p.wg.Wait()
 }
 
 // waitCaughtUp waits until every produced record is consumed and the group has no lag left,

@@ -28,7 +28,7 @@ func TestReadinessFollowsTheWorkersState(t *testing.T) {
 	ch := testenv.ClickHouseForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if err := processor.CreateTopic(ctx, kafka.Brokers(), "raw", 2); err != nil {
+	if err := processor.CreateTopic(ctx, processor.Dial{Brokers: kafka.Brokers()}, "raw", 2); err != nil {
 		t.Fatal(err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -76,13 +76,13 @@ func TestReadinessFollowsTheWorkersState(t *testing.T) {
 	if err := ch.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	if err := processor.Produce(ctx, kafka.Brokers(), "raw", []processor.RawRecord{{Value: []byte(receipt)}}); err != nil {
+	if err := processor.Produce(ctx, processor.Dial{Brokers: kafka.Brokers()}, "raw", []processor.RawRecord{{Value: []byte(receipt)}}); err != nil {
 		t.Fatal(err)
 	}
 	// A receipt alone waits for its message and writes nothing; a message gives a row to write.
 	msg := `{"ts":"2024-02-13 15:09:20Z","type":"message","props":{"platform":"web","msg_id":"m1","sender_type":"user",` +
 		`"sender_id":"u1","recipient_type":"user","recipient_id":"b1","type":"text","body":{}}}`
-	if err := processor.Produce(ctx, kafka.Brokers(), "raw", []processor.RawRecord{{Value: []byte(msg)}}); err != nil {
+	if err := processor.Produce(ctx, processor.Dial{Brokers: kafka.Brokers()}, "raw", []processor.RawRecord{{Value: []byte(msg)}}); err != nil {
 		t.Fatal(err)
 	}
 	if body := await("/readyz", http.StatusServiceUnavailable); !strings.HasPrefix(body, "not ready: ") {

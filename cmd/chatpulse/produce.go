@@ -39,10 +39,10 @@ func cmdProduce(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		defer f.Close()
 		in = f
 	}
-	if err := processor.CreateTopic(ctx, cfg.Processor.Brokers, *topic, int32(*partitions)); err != nil {
+	if err := processor.CreateTopic(ctx, cfg.Processor.Dial, *topic, int32(*partitions)); err != nil {
 		return err
 	}
-	n, err := processor.ProduceLines(ctx, cfg.Processor.Brokers, *topic, in)
+	n, err := processor.ProduceLines(ctx, cfg.Processor.Dial, *topic, in)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/sink"
 )
@@ -53,8 +56,14 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger, onStart func(*
 			}
 			return writer.Healthy()
 		}
-		go serveHTTP(httpCtx, l, healthHandler(ready), log)
-		log.Info("serving health checks", "addr", l.Addr().String())
+		reg := prometheus.NewRegistry()
+		if err := registerMetrics(reg, proc, writer); err != nil {
+			l.Close()
+			return err
+		}
+		metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
+		go serveHTTP(httpCtx, l, healthHandler(ready, metrics), log)
+		log.Info("serving health checks and metrics", "addr", l.Addr().String())
 	}
 
 	procCtx, stopProc := context.WithCancel(ctx)
