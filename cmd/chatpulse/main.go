@@ -17,6 +17,7 @@ commands:
   run       consume the input topics and write metrics to ClickHouse (applies migrations first)
   migrate   create or update the ClickHouse schema and exit
   produce   write a JSONL file of raw events to a topic
+  generate  produce sample traffic in all four formats to their topics, once or periodically
   demo      start a local broker and ClickHouse, stream sample traffic, print the report
   bench     measure decode-only and full-pipeline throughput (see BENCHMARKS.md)
   broker    run a local Kafka protocol broker for tests and benchmarks
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMigrate(ctx, stdout, stderr)
 	case "produce":
 		return cmdProduce(ctx, args[1:], stdout, stderr)
+	case "generate":
+		return cmdGenerate(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "bench":

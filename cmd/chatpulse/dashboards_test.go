@@ -1,0 +1,431 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatpulse/chatpulse/gen"
+	"github.com/chatpulse/chatpulse/sink"
+	"github.com/chatpulse/chatpulse/testenv"
+)
+
+const (
+	dashboardDir      = "../../deploy/grafana/dashboards"
+	clickHouseDSType  = "grafana-clickhouse-datasource"
+	clickHouseDSUID   = "chatpulse-clickhouse"
+	prometheusDSUID   = "chatpulse-prometheus"
+	dashboardDatabase = "chatpulse" // the demo's database, sink.DefaultConfig's
+)
+
+// dashboardFiles are the dashboards the README describes.
+var dashboardFiles = []string{"delivery.json", "replies.json", "users.json", "groups.json", "pipeline.json"}
+
+// contractViews are the only names a dashboard query may read.
+var contractViews = []string{
+	"message_facts", "message_receipts", "user_sessions", "group_members", "group_daily",
+	"handovers", "engagement_daily",
+}
+
+// dashboard is the part of Grafana's dashboard JSON model the checks read.
+type dashboard struct {
+	UID        string  `json:"uid"`
+	Title      string  `json:"title"`
+	Panels     []panel `json:"panels"`
+	Templating struct {
+		List []templateVar `json:"list"`
+	} `json:"templating"`
+	file string
+}
+
+// panel is a panel or a row; a collapsed row holds its panels in Panels.
+type panel struct {
+	ID         int            `json:"id"`
+	Type       string         `json:"type"`
+	Title      string         `json:"title"`
+	Datasource *datasourceRef `json:"datasource"`
+	Targets    []target       `json:"targets"`
+	Panels     []panel        `json:"panels"`
+}
+
+type datasourceRef struct {
+	Type string `json:"type"`
+	UID  string `json:"uid"`
+}
+
+// target is one query of a panel: rawSql for the ClickHouse plugin, expr for Prometheus.
+type target struct {
+	RefID      string         `json:"refId"`
+	Datasource *datasourceRef `json:"datasource"`
+	EditorType string         `json:"editorType"`
+	Format     *int           `json:"format"`
+	QueryType  string         `json:"queryType"`
+	RawSQL     string         `json:"rawSql"`
+	Expr       string         `json:"expr"`
+}
+
+type templateVar struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Query string `json:"query"`
+}
+
+// dashboardQuery is one target with the dashboard and panel it belongs to.
+type dashboardQuery struct {
+	dash  *dashboard
+	panel panel
+	target
+}
+
+func (q dashboardQuery) String() string {
+	return fmt.Sprintf("%s: %s (%s)", q.dash.file, q.panel.Title, q.RefID)
+}
+
+func loadDashboards(t *testing.T) []*dashboard {
+	t.Helper()
+	var out []*dashboard
+	for _, name := range dashboardFiles {
+		b, err := os.ReadFile(filepath.Join(dashboardDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &dashboard{file: name}
+		if err := json.Unmarshal(b, d); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// allPanels returns every panel of d, rows and the panels inside collapsed rows included.
+func (d *dashboard) allPanels() []panel {
+	var out []panel
+	var walk func([]panel)
+	walk = func(ps []panel) {
+		for _, p := range ps {
+			out = append(out, p)
+			walk(p.Panels)
+		}
+	}
+	walk(d.Panels)
+	return out
+}
+
+// queries returns the targets of every dashboard whose datasource has uid.
+func queries(ds []*dashboard, uid string) []dashboardQuery {
+	var out []dashboardQuery
+	for _, d := range ds {
+		for _, p := range d.allPanels() {
+			for _, tg := range p.Targets {
+				if tg.Datasource != nil && tg.Datasource.UID == uid {
+					out = append(out, dashboardQuery{dash: d, panel: p, target: tg})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestDashboardsAreWellFormed(t *testing.T) {
+	ds := loadDashboards(t)
+	uids, titles := map[string]string{}, map[string]string{}
+	for _, d := range ds {
+		t.Run(d.file+" has a unique uid and title", func(t *testing.T) {
+			if d.UID == "" || d.Title == "" {
+				t.Fatalf("uid %q, title %q", d.UID, d.Title)
+			}
+			if f, ok := uids[d.UID]; ok {
+				t.Fatalf("uid %q is also the uid of %s", d.UID, f)
+			}
+			if f, ok := titles[d.Title]; ok {
+				t.Fatalf("title %q is also the title of %s", d.Title, f)
+			}
+			uids[d.UID], titles[d.Title] = d.file, d.file
+		})
+		t.Run(d.file+" has titled panels on the chatpulse datasources", func(t *testing.T) {
+			ids := map[int]bool{}
+			queries := 0
+			for _, p := range d.allPanels() {
+				if p.Title == "" {
+					t.Errorf("panel %d has no title", p.ID)
+				}
+				if ids[p.ID] {
+					t.Errorf("panel id %d is used twice", p.ID)
+				}
+				ids[p.ID] = true
+				if p.Type == "row" {
+					continue
+				}
+				if p.Datasource == nil || !validDatasource(*p.Datasource) {
+					t.Errorf("panel %q: datasource %+v, want uid %s or %s", p.Title, p.Datasource, clickHouseDSUID, prometheusDSUID)
+				}
+				if len(p.Targets) == 0 {
+					t.Errorf("panel %q has no query", p.Title)
+				}
+				refs := map[string]bool{}
+				for _, tg := range p.Targets {
+					queries++
+					if tg.Datasource == nil || !validDatasource(*tg.Datasource) {
+						t.Errorf("panel %q query %s: datasource %+v", p.Title, tg.RefID, tg.Datasource)
+						continue
+					}
+					if tg.RefID == "" || refs[tg.RefID] {
+						t.Errorf("panel %q: refId %q missing or used twice", p.Title, tg.RefID)
+					}
+					refs[tg.RefID] = true
+					if tg.Datasource.UID == clickHouseDSUID {
+						checkClickHouseTarget(t, p.Title, tg)
+					} else if strings.TrimSpace(tg.Expr) == "" {
+						t.Errorf("panel %q query %s has no PromQL expression", p.Title, tg.RefID)
+					}
+				}
+			}
+			if queries == 0 {
+				t.Fatal("no queries")
+			}
+		})
+	}
+}
+
+func validDatasource(ds datasourceRef) bool {
+	return (ds.UID == clickHouseDSUID && ds.Type == clickHouseDSType) || (ds.UID == prometheusDSUID && ds.Type == "prometheus")
+}
+
+// viewRef finds the names a query reads through the database variable.
+var viewRef = regexp.MustCompile(`\$\{database\}\.(\w+)`)
+
+// checkClickHouseTarget checks what the plugin needs to run a target as raw SQL, and that the
+// query reads contract views only.
+func checkClickHouseTarget(t *testing.T, title string, tg target) {
+	t.Helper()
+	if tg.EditorType != "sql" || strings.TrimSpace(tg.RawSQL) == "" {
+		t.Errorf("panel %q query %s: editorType %q with rawSql %q, want raw SQL", title, tg.RefID, tg.EditorType, tg.RawSQL)
+	}
+	if tg.Format == nil || (*tg.Format == 0) != (tg.QueryType == "timeseries") || (*tg.Format == 1) != (tg.QueryType == "table") {
+		t.Errorf("panel %q query %s: format %v with queryType %q, want 0 with timeseries or 1 with table", title, tg.RefID, tg.Format, tg.QueryType)
+	}
+	refs := viewRef.FindAllStringSubmatch(tg.RawSQL, -1)
+	if len(refs) == 0 {
+		t.Errorf("panel %q query %s reads no ${database}.<view>", title, tg.RefID)
+	}
+	for _, m := range refs {
+		if !slices.Contains(contractViews, m[1]) {
+			t.Errorf("panel %q query %s reads %s, which is not a contract view", title, tg.RefID, m[1])
+		}
+	}
+	if strings.Contains(tg.RawSQL, ";") {
+		t.Errorf("panel %q query %s contains ';'", title, tg.RefID)
+	}
+}
+
+// demoPanelTime covers the demo's traffic (gen's default start 2024-02-13 15:09:20 UTC, ten
+// days) as a dashboard would ask for it: whole UTC days, the end at the last millisecond, and
+// an interval of an hour.
+var demoPanelTime = panelTime{
+	from:     time.Date(2024, 2, 13, 0, 0, 0, 0, time.UTC),
+	to:       time.Date(2024, 2, 24, 0, 0, 0, 0, time.UTC).Add(-time.Millisecond),
+	interval: time.Hour,
+}
+
+// expandedQueries returns every ClickHouse query of the dashboards as the plugin sends it to
+// the server for demoPanelTime, in the database db.
+func expandedQueries(t *testing.T, ds []*dashboard, db string) ([]dashboardQuery, []string) {
+	t.Helper()
+	qs := queries(ds, clickHouseDSUID)
+	if len(qs) == 0 {
+		t.Fatal("the dashboards have no ClickHouse query")
+	}
+	sqls := make([]string, len(qs))
+	for i, q := range qs {
+		s, err := expandVariables(q.RawSQL, q.dash.Templating.List, db)
+		if err == nil {
+			s, err = expandMacros(s, demoPanelTime)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		sqls[i] = s
+	}
+	return qs, sqls
+}
+
+// TestDashboardQueriesReturnRowsOnTheDemoData streams the demo's traffic through real workers
+// into ClickHouse 18.16, runs every ClickHouse query of the dashboards there, then copies the
+// resulting tables to ClickHouse 26 (ch-modern) and runs every query again. Each must succeed
+// and return rows on both.
+func TestDashboardQueriesReturnRowsOnTheDemoData(t *testing.T) {
+	ds := loadDashboards(t)
+	qs, sqls := expandedQueries(t, ds, dashboardDatabase)
+	tool := chModern(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	kafka := testenv.KafkaForTest(t)
+	ch := testenv.ClickHouseForTest(t)
+	data, err := gen.Engagement(demoGen(2400, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe, err := streamDemo(ctx, data, kafka.Brokers(), ch.Addr(), 2, slog.LevelError, slog.New(slog.DiscardHandler), func(string, ...any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe.Close()
+	if db := pipe.cfg.Sink.Database; db != dashboardDatabase {
+		t.Fatalf("the demo writes to database %q, the test expands ${database} to %q", db, dashboardDatabase)
+	}
+
+	for i, q := range qs {
+		t.Run(q.String()+" returns rows on 18.16", func(t *testing.T) {
+			out, err := httpQuery(ctx, ch.HTTPAddr(), sqls[i]+"\nFORMAT TabSeparated")
+			if err != nil {
+				t.Fatalf("%v\n%s", err, sqls[i])
+			}
+			if strings.TrimSpace(out) == "" {
+				t.Fatalf("no rows on the demo data:\n%s", sqls[i])
+			}
+		})
+	}
+
+	t.Run("every query returns rows on ClickHouse 26", func(t *testing.T) {
+		dir := t.TempDir()
+		stmts := sink.Statements(dashboardDatabase)
+		tables, err := httpQuery(ctx, ch.HTTPAddr(), "SELECT name FROM system.tables WHERE database = '"+dashboardDatabase+"' AND engine LIKE '%MergeTree' ORDER BY name FORMAT TabSeparated")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range strings.Fields(tables) {
+			dump, err := httpQuery(ctx, ch.HTTPAddr(), "SELECT * FROM "+dashboardDatabase+"."+table+" FORMAT TabSeparatedWithNamesAndTypes")
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, table+".tsv")
+			if err := os.WriteFile(file, []byte(dump), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			stmts = append(stmts, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM file('%s', 'TabSeparatedWithNamesAndTypes')", dashboardDatabase, table, file))
+		}
+		first := len(stmts)
+		stmts = append(stmts, sqls...)
+		blocks := runModern(t, ctx, tool, dir, stmts)
+		for i, b := range blocks[:first] {
+			if !strings.HasPrefix(b.head, "ok    ") {
+				t.Fatalf("schema or data statement fails on ClickHouse 26: %s\n%s", strings.Join(b.lines, "\n"), stmts[i])
+			}
+		}
+		for i, q := range qs {
+			b := blocks[first+i]
+			if !strings.HasPrefix(b.head, "ok    ") {
+				t.Errorf("%s fails on ClickHouse 26: %s\n%s", q, strings.Join(b.lines, "\n"), sqls[i])
+			} else if len(b.lines) == 0 {
+				t.Errorf("%s returns no rows on ClickHouse 26:\n%s", q, sqls[i])
+			}
+		}
+	})
+}
+
+// httpQuery runs query through the server's HTTP interface and returns the response body.
+func httpQuery(ctx context.Context, addr, query string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/?"+url.Values{"database": {"default"}}.Encode(), strings.NewReader(query))
+	if err != nil {
+		return "", err
+	}
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("clickhouse answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return string(body), nil
+}
+
+// modernResult is what ch-modern printed for one statement: its "ok" or "FAIL" line and the
+// lines after it (the TSV result, or the error).
+type modernResult struct {
+	head  string
+	lines []string
+}
+
+// runModern runs stmts in one ch-modern session and returns one result per statement. The tool
+// runs from a directory without config.xml (chDB reads one when it is there) and splits
+// statements on ';' at the end of a line.
+func runModern(t *testing.T, ctx context.Context, tool, dir string, stmts []string) []modernResult {
+	t.Helper()
+	file := filepath.Join(dir, "dashboards.sql")
+	if err := os.WriteFile(file, []byte(strings.Join(stmts, ";\n")+";\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, tool, file)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	var rs []modernResult
+	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(l, "ok    ") || strings.HasPrefix(l, "FAIL  "):
+			rs = append(rs, modernResult{head: l})
+		case strings.Contains(l, " passed, ") && strings.HasSuffix(l, " failed"):
+		case len(rs) > 0:
+			rs[len(rs)-1].lines = append(rs[len(rs)-1].lines, l)
+		}
+	}
+	if len(rs) != len(stmts) {
+		t.Fatalf("%s printed %d results for %d statements (%v):\n%s", tool, len(rs), len(stmts), err, out)
+	}
+	for i, r := range rs {
+		if want := "ok    " + modernHead(stmts[i]); r.head != want && !strings.HasPrefix(r.head, "FAIL  ") {
+			t.Fatalf("result %d is of %q, want %q", i, r.head, want)
+		}
+	}
+	return rs
+}
+
+// modernHead is how ch-modern names a statement: its first 100 characters with each run of
+// white space made one space.
+func modernHead(q string) string {
+	h := strings.Join(strings.Fields(q), " ")
+	if len(h) > 100 {
+		h = h[:100]
+	}
+	return h
+}
+
+// chModern returns $CHATPULSE_CH_MODERN, or shared/tools/ch-modern in a directory above the
+// module root; a missing tool fails the test.
+func chModern(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHATPULSE_CH_MODERN"); p != "" {
+		return p
+	}
+	dir, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		p := filepath.Join(d, "shared", "tools", "ch-modern")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if filepath.Dir(d) == d {
+			t.Fatal("shared/tools/ch-modern not found above the module root; set CHATPULSE_CH_MODERN to its path")
+		}
+	}
+}
