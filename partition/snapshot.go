@@ -22,17 +22,21 @@ import (
 //	version                  1 byte
 //	sources                  uvarint
 //	watermark                varint
+//	redelivered              uvarint
 //	origins                  uvarint count; per raw partition, in order of topic and partition:
-//	                         topic (uvarint length and bytes), partition, watermark (varints)
+//	                         topic (uvarint length and bytes), partition, watermark (varints),
+//	                         next raw offset to apply (uvarint)
 //	join                     8-byte big-endian length, join.State.AppendSnapshot
 //	sessions                 8-byte big-endian length, sessionize.State.AppendSnapshot
 //	checksum                 CRC-32 (Castagnoli) of everything before it, 4 bytes big-endian
 //
 // The checksum rejects a snapshot cut short or damaged in storage, and the version one written
-// by a release with another layout. The parts carry versions of their own.
+// by a release with another layout. The parts carry versions of their own. The raw offsets
+// applied are state like the rest: a restored state must skip exactly the redelivered records
+// the state it was taken of would skip.
 
 // snapshotVersion leads every snapshot; a change of the layout takes a new version.
-const snapshotVersion byte = 1
+const snapshotVersion byte = 2
 
 var (
 	// ErrCorruptSnapshot marks bytes that are not a snapshot this release can read.
@@ -45,7 +49,7 @@ var (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // minOrigin is the fewest bytes an origin takes, which bounds what a claimed count may allocate.
-const minOrigin = 1 + 1 + 1
+const minOrigin = 1 + 1 + 1 + 1
 
 // AppendSnapshot appends the snapshot of the state to b.
 func (s *State) AppendSnapshot(b []byte) []byte {
@@ -53,6 +57,7 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 	b = append(b, snapshotVersion)
 	b = binary.AppendUvarint(b, uint64(s.sources))
 	b = binary.AppendVarint(b, s.watermark)
+	b = binary.AppendUvarint(b, s.redelivered)
 	origins := make([]origin, 0, len(s.origins))
 	for o := range s.origins {
 		origins = append(origins, o)
@@ -63,7 +68,9 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 		b = binary.AppendUvarint(b, uint64(len(o.topic)))
 		b = append(b, o.topic...)
 		b = binary.AppendVarint(b, int64(o.partition))
-		b = binary.AppendVarint(b, s.origins[o])
+		p := s.origins[o]
+		b = binary.AppendVarint(b, p.watermarkMs)
+		b = binary.AppendUvarint(b, uint64(p.next))
 	}
 	b = appendPart(b, s.join.AppendSnapshot)
 	b = appendPart(b, s.sessions.AppendSnapshot)
@@ -107,7 +114,7 @@ func restore(data []byte, cfg Config) (*State, error) {
 	if sources > math.MaxInt32 {
 		r.Fail(fmt.Errorf("%d sources", sources))
 	}
-	s := &State{sources: int(sources), watermark: r.Varint()}
+	s := &State{sources: int(sources), watermark: r.Varint(), redelivered: r.Uvarint()}
 	n := r.Uvarint()
 	if n > uint64(len(r.Rest)/minOrigin) {
 		r.Fail(fmt.Errorf("%d origins in %d bytes", n, len(r.Rest)))
@@ -115,7 +122,7 @@ func restore(data []byte, cfg Config) (*State, error) {
 	if r.Err != nil {
 		return nil, fmt.Errorf("%w: header: %w", ErrCorruptSnapshot, r.Err)
 	}
-	s.origins = make(map[origin]int64, n)
+	s.origins = make(map[origin]progress, n)
 	var prev origin
 	for i := range int(n) {
 		o := origin{topic: r.Text()}
@@ -124,14 +131,17 @@ func restore(data []byte, cfg Config) (*State, error) {
 			r.Fail(fmt.Errorf("partition %d", p))
 		}
 		o.partition = int32(p)
-		wm := r.Varint()
+		wm, next := r.Varint(), r.Uvarint()
+		if next > math.MaxInt64 {
+			r.Fail(fmt.Errorf("next offset %d", next))
+		}
 		if i > 0 && r.Err == nil && compareOrigins(prev, o) >= 0 {
 			r.Fail(errors.New("out of order"))
 		}
 		if r.Err != nil {
 			return nil, fmt.Errorf("%w: origin %d: %w", ErrCorruptSnapshot, i, r.Err)
 		}
-		s.origins[o] = wm
+		s.origins[o] = progress{watermarkMs: wm, next: int64(next)}
 		prev = o
 	}
 	joinPart, sessionsPart := r.part(), r.part()

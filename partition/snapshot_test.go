@@ -21,24 +21,29 @@ import (
 	"github.com/chatpulse/chatpulse/sessionize"
 )
 
-// step is one bundle: an event, or none, from a raw partition, and that partition's watermark
-// after it.
+// step is one bundle: an event, or none, of the raw record at origin.Offset of a raw
+// partition, and that partition's watermark after it.
 type step struct {
 	ev     *event.Event
 	origin route.Origin
 }
 
-// feed applies every step as a worker applies a bundle: the event to each of its targets, all
-// in this one state, then the bundle's origin.
-func feed(s *State, steps []step) rows.Set {
+// feed applies every step as a worker applies a bundle, all in this one state: the bundle
+// holds the event once for each of its targets.
+func feed(t testing.TB, s *State, steps []step) rows.Set {
+	t.Helper()
 	var out rows.Set
+	var b route.Bundle
+	var ev event.Event
 	for _, st := range steps {
 		if st.ev != nil {
 			for _, tg := range route.Targets(st.ev, nil) {
-				s.Apply(tg.Kind, st.ev, &out)
+				b.Add(st.origin.Offset, tg.Kind, st.ev)
 			}
 		}
-		s.Observe(st.origin, &out)
+		if _, _, err := s.ApplyBundle(b.Seal(st.origin, nil), &ev, &out); err != nil {
+			t.Fatalf("apply a bundle of %+v: %v", st, err)
+		}
 	}
 	return out
 }
@@ -56,9 +61,10 @@ func randomConfig(r *rand.Rand) Config {
 }
 
 // randomSteps returns up to n steps from the first sources raw partitions, each progressing in
-// event time at its own pace: messages of users, agents and groups, replies, receipts,
-// reactions and reaction sets, some before their message, membership changes and handovers,
-// redeliveries, and bundles without events.
+// event time at its own pace, one raw record per step: messages of users, agents and groups,
+// replies, receipts, reactions and reaction sets, some before their message, membership
+// changes and handovers, events sent again in a new record, records delivered again, and
+// bundles without events.
 func randomSteps(r *rand.Rand, sources, n int) []step {
 	type input struct {
 		origin route.Origin
@@ -78,10 +84,20 @@ func randomSteps(r *rand.Rand, sources, n int) []step {
 	steps := make([]step, 0, n)
 	for len(steps) < n {
 		if len(steps) > 0 && r.IntN(12) == 0 {
-			steps = append(steps, steps[r.IntN(len(steps))])
+			old := steps[r.IntN(len(steps))]
+			if r.IntN(2) == 0 {
+				// The same raw record again, as an old owner of its raw partition sends it.
+				steps = append(steps, old)
+				continue
+			}
+			// The same event in another raw record, as a producer may send it twice.
+			in := &inputs[r.IntN(len(inputs))]
+			in.origin.Offset++
+			steps = append(steps, step{ev: old.ev, origin: in.origin})
 			continue
 		}
 		in := &inputs[r.IntN(len(inputs))]
+		in.origin.Offset++
 		in.cursor += r.Int64N(8_000 * in.pace)
 		at := in.cursor - r.Int64N(15_000)
 		in.origin.WatermarkMs = max(in.origin.WatermarkMs, at)
@@ -136,10 +152,10 @@ func TestARestoredSnapshotContinuesExactlyAsTheStateItWasTakenOf(t *testing.T) {
 		split := r.IntN(len(steps) + 1)
 
 		whole := New(cfg, sources)
-		want := feed(whole, steps)
+		want := feed(t, whole, steps)
 
 		first := New(cfg, sources)
-		got := feed(first, steps[:split])
+		got := feed(t, first, steps[:split])
 		snap := first.AppendSnapshot(nil)
 		if again := first.AppendSnapshot(nil); !bytes.Equal(again, snap) {
 			t.Fatalf("seed %d: two snapshots of one state differ", seed)
@@ -155,7 +171,7 @@ func TestARestoredSnapshotContinuesExactlyAsTheStateItWasTakenOf(t *testing.T) {
 			t.Fatalf("seed %d: restored %+v and %+v; took %+v and %+v", seed,
 				restored.Gauges(), restored.Stats(), first.Gauges(), first.Stats())
 		}
-		rest := feed(restored, steps[split:])
+		rest := feed(t, restored, steps[split:])
 		got.Append(&rest)
 
 		if !reflect.DeepEqual(normalize(got), normalize(want)) {
@@ -172,6 +188,8 @@ func TestARestoredSnapshotContinuesExactlyAsTheStateItWasTakenOf(t *testing.T) {
 		total.Sessions.Closed += st.Sessions.Closed
 		total.Sessions.Late += st.Sessions.Late
 		total.Sessions.Merged += st.Sessions.Merged
+		total.Join.Duplicates += st.Join.Duplicates
+		total.Redelivered += st.Redelivered
 		if g := first.Gauges(); g.Early > 0 && g.OpenSessions > 0 {
 			waiting++
 		}
@@ -181,7 +199,8 @@ func TestARestoredSnapshotContinuesExactlyAsTheStateItWasTakenOf(t *testing.T) {
 	}
 	// The streams must take every path and split where state is held, or the property says little.
 	if total.Join.Held == 0 || total.Join.Expired == 0 || total.Join.Forgotten == 0 || total.Join.StaleSnapshots == 0 ||
-		total.Sessions.Closed == 0 || total.Sessions.Late == 0 || total.Sessions.Merged == 0 || waiting == 0 || unreported == 0 {
+		total.Sessions.Closed == 0 || total.Sessions.Late == 0 || total.Sessions.Merged == 0 || total.Join.Duplicates == 0 ||
+		total.Redelivered == 0 || waiting == 0 || unreported == 0 {
 		t.Fatalf("the streams missed a path: %+v; split with arrivals and sessions waiting %d times, before every input reported %d times",
 			total, waiting, unreported)
 	}
@@ -195,13 +214,16 @@ func normalize(s rows.Set) rows.Set {
 }
 
 // goldenState is a small state whose snapshot pins the format.
-func goldenState() *State {
+func goldenState(t testing.TB) *State {
 	s := New(DefaultConfig(), 2)
 	user := event.Actor{Role: event.RoleUser, ID: "u1"}
-	feed(s, []step{
-		{ev: ptr(msg("m1", t0, user, event.Recipient{Type: event.RecipientUser, ID: "a1"})), origin: route.Origin{Topic: "raw", Partition: 1, WatermarkMs: t0}},
-		{ev: &event.Event{Kind: event.KindReceipt, Source: event.SourceExpertflow, AtMs: t0 + 5,
-			Receipt: event.Receipt{Msg: "m0", Member: "u2", Status: event.StatusRead}}, origin: route.Origin{Topic: "raw", WatermarkMs: t0 + 5}},
+	receipt := step{ev: &event.Event{Kind: event.KindReceipt, Source: event.SourceExpertflow, AtMs: t0 + 5,
+		Receipt: event.Receipt{Msg: "m0", Member: "u2", Status: event.StatusRead}}, origin: route.Origin{Topic: "raw", WatermarkMs: t0 + 5, Offset: 300}}
+	feed(t, s, []step{
+		{ev: ptr(msg("m1", t0, user, event.Recipient{Type: event.RecipientUser, ID: "a1"})),
+			origin: route.Origin{Topic: "raw", Partition: 1, WatermarkMs: t0, Offset: 7}},
+		receipt,
+		receipt,
 	})
 	return s
 }
@@ -210,13 +232,13 @@ func ptr[T any](v T) *T { return &v }
 
 // golden is the snapshot of goldenState. A change of the format without a new version fails
 // here: snapshots written by a running release would be misread.
-const golden = "010280b49fb0b4630203726177008ab49fb0b463037261770280b49fb0b4630000000000000045018090e4c00480b49f" +
-	"b0b46380d5a5d4b4630100000000000000012cbafac48dc6d300c8d87ae84d5d26d200012cef7d831e6cd07e7b33b241" +
-	"fda3630901030a0302753200000000000000003a0180dddb01809f4980b49fb0b463a0abd6b0b4630100000000000102" +
-	"00037765620275310001000001012cbafac48dc6d300c8d87ae84d5d26d2554aa08c"
+const golden = "020280b49fb0b463010203726177008ab49fb0b463ad02037261770280b49fb0b463080000000000000045018090e4c0" +
+	"0480b49fb0b46380d5a5d4b4630100000000000000012cbafac48dc6d300c8d87ae84d5d26d200012cef7d831e6cd07e" +
+	"7b33b241fda3630901030a0302753200000000000000003a0180dddb01809f4980b49fb0b463a0abd6b0b46301000000" +
+	"0000010200037765620275310001000001012cbafac48dc6d300c8d87ae84d5d26d21ae9ad23"
 
 func TestTheSnapshotFormatIsStable(t *testing.T) {
-	got := hex.EncodeToString(goldenState().AppendSnapshot(nil))
+	got := hex.EncodeToString(goldenState(t).AppendSnapshot(nil))
 	if got != golden {
 		t.Fatalf("snapshot\n got %s\nwant %s", got, golden)
 	}
@@ -228,6 +250,9 @@ func TestTheSnapshotFormatIsStable(t *testing.T) {
 	if g := s.Gauges(); g != (Gauges{Messages: 1, Early: 1, OpenSessions: 1, WatermarkMs: t0}) {
 		t.Fatalf("restored %+v", g)
 	}
+	if n := s.Stats().Redelivered; n != 1 {
+		t.Fatalf("restored %d redelivered events, want 1", n)
+	}
 }
 
 // withChecksum is body followed by its checksum.
@@ -236,7 +261,7 @@ func withChecksum(body []byte) []byte {
 }
 
 func TestRestoreRejectsWhatIsNotASnapshot(t *testing.T) {
-	valid := goldenState().AppendSnapshot(nil)
+	valid := goldenState(t).AppendSnapshot(nil)
 	body := valid[:len(valid)-4]
 	flipped := bytes.Clone(valid)
 	flipped[len(flipped)/2] ^= 0x10
@@ -244,8 +269,8 @@ func TestRestoreRejectsWhatIsNotASnapshot(t *testing.T) {
 	part := func(b []byte) []byte { return append(binary.BigEndian.AppendUint64(nil, uint64(len(b))), b...) }
 	joinPart := join.New(DefaultConfig().Join).AppendSnapshot(nil)
 	sessionsPart := sessionize.New(DefaultConfig().Sessions).AppendSnapshot(nil)
-	// head is a snapshot's start: version, one source, watermark 0.
-	head := []byte{snapshotVersion, 1, 0}
+	// head is a snapshot's start: version, one source, watermark 0, nothing redelivered.
+	head := []byte{snapshotVersion, 1, 0, 0}
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	otherTTL := DefaultConfig()
 	otherTTL.Join.TTL = time.Hour
@@ -260,7 +285,7 @@ func TestRestoreRejectsWhatIsNotASnapshot(t *testing.T) {
 	}{
 		{"an empty input is rejected", nil, DefaultConfig(), []error{ErrCorruptSnapshot}, "0 bytes"},
 		{"a snapshot of another version is rejected", withChecksum([]byte{snapshotVersion + 1, 0, 0, 0}), DefaultConfig(),
-			[]error{ErrCorruptSnapshot}, "version 2, want 1"},
+			[]error{ErrCorruptSnapshot}, "version 3, want 2"},
 		{"a snapshot with a damaged byte is rejected", flipped, DefaultConfig(), []error{ErrCorruptSnapshot}, "checksum"},
 		{"a snapshot cut short is rejected", valid[:len(valid)-1], DefaultConfig(), []error{ErrCorruptSnapshot}, "checksum"},
 		{"a snapshot with bytes after its checksum is rejected", append(bytes.Clone(valid), 0), DefaultConfig(),
@@ -268,11 +293,14 @@ func TestRestoreRejectsWhatIsNotASnapshot(t *testing.T) {
 		{"bytes after the parts are rejected", withChecksum(append(bytes.Clone(body), 0)), DefaultConfig(),
 			[]error{ErrCorruptSnapshot}, "1 trailing bytes"},
 		{"origins out of order are rejected",
-			withChecksum(cat(head, []byte{2, 1, 'b', 0, 0, 1, 'a', 0, 0}, part(joinPart), part(sessionsPart))), DefaultConfig(),
+			withChecksum(cat(head, []byte{2, 1, 'b', 0, 0, 0, 1, 'a', 0, 0, 0}, part(joinPart), part(sessionsPart))), DefaultConfig(),
 			[]error{ErrCorruptSnapshot}, "origin 1: out of order"},
 		{"a partition beyond 32 bits is rejected",
-			withChecksum(cat(head, []byte{1, 1, 'a'}, binary.AppendVarint(nil, 1<<31), []byte{0}, part(joinPart), part(sessionsPart))),
+			withChecksum(cat(head, []byte{1, 1, 'a'}, binary.AppendVarint(nil, 1<<31), []byte{0, 0}, part(joinPart), part(sessionsPart))),
 			DefaultConfig(), []error{ErrCorruptSnapshot}, "origin 0: partition 2147483648"},
+		{"a next raw offset beyond 63 bits is rejected",
+			withChecksum(cat(head, []byte{1, 1, 'a', 0, 0}, binary.AppendUvarint(nil, 1<<63), part(joinPart), part(sessionsPart))),
+			DefaultConfig(), []error{ErrCorruptSnapshot}, "origin 0: next offset 9223372036854775808"},
 		{"more origins than the bytes left can hold are rejected",
 			withChecksum(cat(head, binary.AppendUvarint(nil, 1<<40))), DefaultConfig(), []error{ErrCorruptSnapshot}, "1099511627776 origins"},
 		{"a part longer than the bytes left is rejected",
@@ -314,7 +342,7 @@ func FuzzRestoreSnapshot(f *testing.F) {
 		r := rand.New(rand.NewPCG(seed, 0xf022))
 		sources := 1 + r.IntN(len(rawPartitions))
 		s := New(cfg, sources)
-		feed(s, randomSteps(r, sources, 1+r.IntN(40)))
+		feed(f, s, randomSteps(r, sources, 1+r.IntN(40)))
 		snap := s.AppendSnapshot(nil)
 		f.Add(snap[:len(snap)-4])
 	}
@@ -331,17 +359,22 @@ func FuzzRestoreSnapshot(f *testing.F) {
 		if again := s.AppendSnapshot(nil); !bytes.Equal(again, data) {
 			t.Fatalf("snapshot of the restored state\n got %x\nwant %x", again, data)
 		}
-		wm := s.Gauges().WatermarkMs
+		// Events must stay valid to travel in a bundle: only a watermark from which the later
+		// steps stay within event.MaxAtMs moves them.
+		shift := int64(0)
+		if wm := s.Gauges().WatermarkMs; wm >= t0 && wm < event.MaxAtMs-24*3600_000 {
+			shift = wm - t0
+		}
 		steps := slices.Clone(later)
 		for i := range steps {
-			steps[i].origin.WatermarkMs += wm - t0
+			steps[i].origin.WatermarkMs += shift
 			if steps[i].ev != nil {
 				ev := *steps[i].ev
-				ev.AtMs += wm - t0
+				ev.AtMs += shift
 				steps[i].ev = &ev
 			}
 		}
-		feed(s, steps)
+		feed(t, s, steps)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		check(t, data)

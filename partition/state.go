@@ -34,12 +34,27 @@ func (c Config) Validate() error {
 type State struct {
 	join     *join.State
 	sessions *sessionize.State
-	// origins is how far in event time each raw partition feeding this partition has got.
-	origins map[origin]int64
+	// origins is how far each raw partition feeding this partition has got.
+	origins map[origin]progress
 	// sources is how many raw partitions feed this partition; until each has reported, the
 	// input as a whole has not progressed, and the watermark stays where it is.
 	sources   int
 	watermark int64
+	// redelivered counts events skipped because an earlier bundle had covered their record.
+	redelivered uint64
+}
+
+// progress is how far one raw partition feeding this partition has got.
+type progress struct {
+	// watermarkMs is the highest watermark its bundles carried.
+	watermarkMs int64
+	// next is its first raw offset whose events have not been applied. A raw partition that
+	// changes owner is routed again from its committed offset while the old owner may still be
+	// producing, so the same raw records can arrive in two copies, in any interleaving. The
+	// events of a record at or after next are new; those before it were applied from another
+	// copy, and applying them again would count them twice and, behind a watermark that
+	// has moved on, as late. So every record's events are applied once and in raw order.
+	next int64
 }
 
 type origin struct {
@@ -51,33 +66,69 @@ type origin struct {
 type Stats struct {
 	Join     join.Stats
 	Sessions sessionize.Stats
+	// Redelivered counts events not applied because another copy of their raw record had been.
+	Redelivered uint64
 }
 
 // New returns empty state of a partition fed by the given number of raw partitions.
 func New(cfg Config, sources int) *State {
 	return &State{join: join.New(cfg.Join), sessions: sessionize.New(cfg.Sessions),
-		origins: make(map[origin]int64), sources: sources}
+		origins: make(map[origin]progress), sources: sources}
 }
 
-// Observe records how far a raw partition has got in event time and moves the watermark of the
-// joins and sessions to the least progress among all raw partitions: a raw partition that is
-// behind still sends receipts that find their message and activity that is not late. Closed
-// sessions are appended to out.
+// ApplyBundle applies a repartition record, a route bundle: the events of raw records that no
+// earlier bundle of the same raw partition covered, then the bundle's origin (see Observe).
+// The rows they yield are appended to out. It returns how many events it applied and how many
+// it skipped as already applied. Of a corrupt bundle, the events before the damage are applied
+// and the origin is not observed.
+func (s *State) ApplyBundle(value []byte, ev *event.Event, out *rows.Set) (applied, skipped int, err error) {
+	o, events, err := route.ReadBundle(value)
+	if err != nil {
+		return 0, 0, err
+	}
+	next := s.origins[origin{o.Topic, o.Partition}].next
+	err = events.Each(ev, func(offset int64, kind route.Kind, ev *event.Event) {
+		if offset < next {
+			skipped++
+			return
+		}
+		s.Apply(kind, ev, out)
+		applied++
+	})
+	s.redelivered += uint64(skipped)
+	if err != nil {
+		return applied, skipped, err
+	}
+	s.Observe(o, out)
+	return applied, skipped, nil
+}
+
+// Observe records how far a raw partition has got, in event time and in raw offsets (every
+// record up to o.Offset is applied), and moves the watermark of the joins and sessions to the
+// least progress among all raw partitions: a raw partition that is behind still sends receipts
+// that find their message and activity that is not late. Neither moves back when an older copy
+// of a bundle arrives late. Closed sessions are appended to out.
 func (s *State) Observe(o route.Origin, out *rows.Set) {
 	key := origin{o.Topic, o.Partition}
-	if wm, ok := s.origins[key]; ok && wm >= o.WatermarkMs {
+	p, known := s.origins[key]
+	moved := !known || o.WatermarkMs > p.watermarkMs
+	if !moved && o.Offset < p.next {
 		return
 	}
-	if _, ok := s.origins[key]; !ok {
+	if !known {
 		key.topic = strings.Clone(key.topic)
 	}
-	s.origins[key] = o.WatermarkMs
-	if len(s.origins) < s.sources {
+	if moved {
+		p.watermarkMs = o.WatermarkMs
+	}
+	p.next = max(p.next, o.Offset+1)
+	s.origins[key] = p
+	if !moved || len(s.origins) < s.sources {
 		return
 	}
 	least := int64(math.MaxInt64)
-	for _, wm := range s.origins {
-		least = min(least, wm)
+	for _, p := range s.origins {
+		least = min(least, p.watermarkMs)
 	}
 	if least > s.watermark {
 		s.watermark = least
@@ -101,7 +152,9 @@ func (s *State) Apply(kind route.Kind, ev *event.Event, out *rows.Set) {
 }
 
 // Stats returns the counters of every part.
-func (s *State) Stats() Stats { return Stats{Join: s.join.Stats(), Sessions: s.sessions.Stats()} }
+func (s *State) Stats() Stats {
+	return Stats{Join: s.join.Stats(), Sessions: s.sessions.Stats(), Redelivered: s.redelivered}
+}
 
 // Gauges are the sizes of the state, for metrics.
 type Gauges struct {

@@ -73,6 +73,8 @@ var (
 		"Messages already seen within the join TTL, written once.", nil, nil)
 	descLate = prometheus.NewDesc("chatpulse_late_activities_total",
 		"Session activity that arrived after its session could change, ignored.", nil, nil)
+	descRedelivered = prometheus.NewDesc("chatpulse_redelivered_events_total",
+		"Routed events skipped because another copy of their raw record was applied, as when a raw partition's old owner produces after losing it.", nil, nil)
 	descNegative = prometheus.NewDesc("chatpulse_negative_latencies_total",
 		"Receipts and replies stamped before their message (clock skew), written with latency 0.", nil, nil)
 	descSnapshots = prometheus.NewDesc("chatpulse_snapshots_total",
@@ -99,7 +101,7 @@ type collector struct{ p *Processor }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecords, descEvents, descDeadLetters, descJoinHits, descJoinExpired,
-		descDuplicates, descLate, descNegative, descSnapshots, descStateEntries, descStateBytes, descConsumerLag,
+		descDuplicates, descLate, descRedelivered, descNegative, descSnapshots, descStateEntries, descStateBytes, descConsumerLag,
 		descWatermarkLag, descAssigned} {
 		ch <- d
 	}
@@ -124,6 +126,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		{descJoinExpired, s.Expired.Load()},
 		{descDuplicates, s.Duplicates.Load()},
 		{descLate, s.LateActivity.Load()},
+		{descRedelivered, s.Redelivered.Load()},
 		{descNegative, s.NegativeLatency.Load()},
 		{descSnapshots, s.Snapshots.Load()},
 	} {

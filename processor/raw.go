@@ -25,6 +25,7 @@ type rawTask struct {
 	events  []event.Event
 	targets []route.Target
 	bundles []route.Bundle // by repartition partition
+	full    []int32        // partitions whose bundle reached its size during the current record
 	records []kgo.Record
 	spare   [][]byte     // bundle buffers to reuse once the batch is acknowledged
 	reasons []string     // dead-letter reasons of the batch, counted once it is committed
@@ -58,9 +59,12 @@ func (t *rawTask) process(recs []*kgo.Record) {
 			dead++
 		}
 	}
+	// Every bundle covers the batch up to its last record, even one that routed nothing to its
+	// partition, so that the partition knows every record up to it as applied.
+	last := recs[len(recs)-1].Offset
 	for p := range t.bundles {
 		routed += t.bundles[p].Count()
-		t.seal(int32(p))
+		t.seal(int32(p), last)
 	}
 	t.events = t.events[:0]
 	out := make([]*kgo.Record, len(t.records))
@@ -119,18 +123,26 @@ func (t *rawTask) route(rec *kgo.Record) (int, bool) {
 		t.targets = route.Targets(ev, t.targets[:0])
 		for _, tg := range t.targets {
 			p := tg.Key.Partition(n)
-			t.bundles[p].Add(tg.Kind, ev)
-			if t.bundles[p].Len() >= route.MaxBundleBytes {
-				t.seal(p)
+			before := t.bundles[p].Len()
+			t.bundles[p].Add(rec.Offset, tg.Kind, ev)
+			if before < route.MaxBundleBytes && t.bundles[p].Len() >= route.MaxBundleBytes {
+				t.full = append(t.full, p)
 			}
 		}
 	}
+	// A full bundle is closed only after the whole record: a partition skips or applies the
+	// events of a raw record together, by its offset, so they must not be split over bundles.
+	for _, p := range t.full {
+		t.seal(p, rec.Offset)
+	}
+	t.full = t.full[:0]
 	return len(t.events), true
 }
 
-// seal turns partition p's bundle into a record to produce. A bundle without events is sent
-// too, once this partition has decoded anything: it carries the raw partition's progress.
-func (t *rawTask) seal(p int32) {
+// seal turns partition p's bundle, covering the raw records up to the one at last, into a
+// record to produce. A bundle without events is sent too, once this partition has decoded
+// anything: it carries the raw partition's progress.
+func (t *rawTask) seal(p int32, last int64) {
 	if t.bundles[p].Count() == 0 && t.watermark == 0 {
 		return
 	}
@@ -138,7 +150,7 @@ func (t *rawTask) seal(p int32) {
 	if n := len(t.spare); n > 0 {
 		buf, t.spare = t.spare[n-1], t.spare[:n-1]
 	}
-	origin := route.Origin{Topic: t.w.topic, Partition: t.w.partition, WatermarkMs: t.watermark}
+	origin := route.Origin{Topic: t.w.topic, Partition: t.w.partition, WatermarkMs: t.watermark, Offset: last}
 	t.records = append(t.records, kgo.Record{
 		Topic:     t.w.p.cfg.RepartitionTopic(),
 		Partition: p,

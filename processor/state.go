@@ -8,7 +8,6 @@ import (
 
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/partition"
-	"github.com/chatpulse/chatpulse/route"
 	"github.com/chatpulse/chatpulse/rows"
 )
 
@@ -64,15 +63,10 @@ func (t *stateTask) process(recs []*kgo.Record) {
 			// Counters start here, before the first record that is not a replay.
 			t.restored()
 		}
-		n := 0
-		origin, err := route.EachEvent(rec.Value, &t.ev, func(kind route.Kind, ev *event.Event) {
-			t.state.Apply(kind, ev, out)
-			n++
-		})
-		switch {
-		case err == nil:
-			t.state.Observe(origin, out)
-		case rec.Offset >= horizon:
+		// The state skips the events of raw records it has applied from another copy: one a
+		// raw partition's old owner produced after the partition moved on.
+		n, _, err := t.state.ApplyBundle(rec.Value, &t.ev, out)
+		if err != nil && rec.Offset >= horizon {
 			// Events before the damage were applied; the record's rest goes to the dead-letter
 			// topic. A replayed record was dead-lettered when it was first processed.
 			t.deadLetter(rec, err)
@@ -184,6 +178,7 @@ func (t *stateTask) publish() {
 	s.Expired.Add(now.Join.Expired - was.Join.Expired)
 	s.NegativeLatency.Add(now.Join.NegativeLatency - was.Join.NegativeLatency)
 	s.LateActivity.Add(now.Sessions.Late - was.Sessions.Late)
+	s.Redelivered.Add(now.Redelivered - was.Redelivered)
 	t.published = now
 }
 

@@ -26,6 +26,7 @@ type Stats struct {
 	Expired          atomic.Uint64
 	NegativeLatency  atomic.Uint64
 	LateActivity     atomic.Uint64 // session activity that arrived after its session could change
+	Redelivered      atomic.Uint64 // routed events skipped: another copy of their raw record was applied
 	Restores         atomic.Uint64 // partitions whose state was rebuilt after an assignment
 	SnapshotRestores atomic.Uint64 // of those, how many started from a snapshot
 	RestoreNanos     atomic.Uint64 // time spent rebuilding state

@@ -10,32 +10,63 @@ import (
 // A bundle is one repartition record holding several routed events for the same partition,
 // each length-prefixed and in order, so that Kafka's per-record costs (batching, checksums,
 // record parsing, allocations) are paid once per bundle instead of once per event. Its header
-// names the raw partition it comes from and how far that partition has progressed in event
-// time, so that a partition's state knows how far all of its input has progressed.
+// names the raw partition it comes from, how far that partition has progressed in event time,
+// and the last raw offset it covers; every event names the raw record it came from. A raw
+// partition may be routed twice, by an old owner still producing after it lost the partition
+// and by the new owner starting again at the committed offset, so the same records can reach a
+// partition in two copies and in any interleaving; the offsets let a partition's state apply
+// each raw record once, in raw order. In this order:
+//
+//	version                  1 byte
+//	topic                    uvarint length and bytes
+//	partition, watermark     varints
+//	offset                   varint: the last raw offset the bundle covers
+//	base                     uvarint: offset minus the raw offset of the first event (0 if none)
+//	per event                uvarint raw offset minus the previous event's (the first's: minus
+//	                         base), uvarint length, Encode's bytes
+//
+// A bundle holds whole raw records: it is closed only between records, so that the events one
+// record sends to a partition are applied or skipped together.
 
 // bundleVersion leads every bundle.
-const bundleVersion byte = 3
+const bundleVersion byte = 4
 
-// Origin is the raw partition a bundle comes from and its watermark: the highest event time
-// decoded from that partition so far.
+// Origin is the raw partition a bundle comes from, its watermark (the highest event time
+// decoded from that partition so far), and the last raw offset the bundle covers: the bundle
+// holds every event the raw records up to it send to its partition, except those an earlier
+// bundle of the same raw batch holds.
 type Origin struct {
 	Topic       string
 	Partition   int32
 	WatermarkMs int64
+	Offset      int64
 }
 
-// MaxBundleBytes is the size at which a bundle is closed and a new one started; it stays well
-// below the 1 MiB record size limit brokers use by default.
+// MaxBundleBytes is the size at which a bundle is closed and a new one started, after the raw
+// record that reached it. One record's events are bounded by validation (ids of at most
+// event.MaxIDLen bytes, at most event.MaxReactionItems reactions in a set) to well under 1 MiB
+// minus this, so a bundle stays below the 1 MiB record size limit brokers use by default.
 const MaxBundleBytes = 256 << 10
 
 // Bundle accumulates routed events for one partition.
 type Bundle struct {
 	buf   []byte
 	count int
+	// first and last are the raw offsets of the first and the latest event added.
+	first, last int64
 }
 
-// Add appends ev, sent as kind, to the bundle.
-func (b *Bundle) Add(kind Kind, ev *event.Event) {
+// Add appends ev, decoded from the raw record at offset and sent as kind, to the bundle.
+// Offsets must not decrease within a bundle.
+func (b *Bundle) Add(offset int64, kind Kind, ev *event.Event) {
+	if b.count == 0 {
+		b.first, b.last = offset, offset
+	}
+	if offset < b.last {
+		panic(fmt.Sprintf("route: bundle event at raw offset %d after %d", offset, b.last))
+	}
+	b.buf = binary.AppendUvarint(b.buf, uint64(offset-b.last))
+	b.last = offset
 	// Reserve one length byte, encode, and widen the prefix only for the rare long event.
 	at := len(b.buf)
 	b.buf = append(b.buf, 0)
@@ -60,41 +91,83 @@ func (b *Bundle) Len() int { return len(b.buf) }
 func (b *Bundle) Count() int { return b.count }
 
 // Seal writes the bundle, with o in its header, into buf's memory and empties b. A bundle
-// without events still carries its origin's progress.
+// without events still carries its origin's progress. o.Offset must be at least the offset of
+// every event added.
 func (b *Bundle) Seal(o Origin, buf []byte) []byte {
+	first := o.Offset
+	if b.count > 0 {
+		if o.Offset < b.last {
+			panic(fmt.Sprintf("route: bundle sealed at raw offset %d before its event at %d", o.Offset, b.last))
+		}
+		first = b.first
+	}
 	out := append(buf[:0], bundleVersion)
 	out = appendString(out, o.Topic)
 	out = binary.AppendVarint(out, int64(o.Partition))
 	out = binary.AppendVarint(out, o.WatermarkMs)
+	out = binary.AppendVarint(out, o.Offset)
+	out = binary.AppendUvarint(out, uint64(o.Offset-first))
 	out = append(out, b.buf...)
 	b.buf, b.count = b.buf[:0], 0
 	return out
 }
 
-// EachEvent decodes the events of a bundle in order and calls fn for each; ev is reused
-// between calls. Strings of the events share one allocation made from value. It returns the
-// bundle's origin.
-func EachEvent(value []byte, ev *event.Event, fn func(Kind, *event.Event)) (Origin, error) {
+// Events are the encoded events of a bundle whose header has been read.
+type Events struct {
+	s string
+	// base is the raw offset the first event's delta counts from; last bounds every event's.
+	base, last int64
+}
+
+// ReadBundle reads the header of a bundle; its events follow with Events.Each. Strings of
+// the origin and of the events share one allocation made from value.
+func ReadBundle(value []byte) (Origin, Events, error) {
 	if len(value) == 0 || value[0] != bundleVersion {
-		return Origin{}, fmt.Errorf("%w: not a bundle", ErrCorrupt)
+		return Origin{}, Events{}, fmt.Errorf("%w: not a bundle", ErrCorrupt)
 	}
 	r := reader{s: string(value[1:])}
-	o := Origin{Topic: r.string(), Partition: int32(r.varint()), WatermarkMs: r.varint()}
-	if r.err != nil {
-		return Origin{}, fmt.Errorf("%w: bundle header: %v", ErrCorrupt, r.err)
+	o := Origin{Topic: r.string(), Partition: int32(r.varint()), WatermarkMs: r.varint(), Offset: r.varint()}
+	back := r.uvarint()
+	if r.err == nil && (o.Offset < 0 || back > uint64(o.Offset)) {
+		r.err = fmt.Errorf("first event's offset %d before %d", back, o.Offset)
 	}
-	s := r.s
+	if r.err != nil {
+		return Origin{}, Events{}, fmt.Errorf("%w: bundle header: %v", ErrCorrupt, r.err)
+	}
+	return o, Events{s: r.s, base: o.Offset - int64(back), last: o.Offset}, nil
+}
+
+// Each decodes the events in order and calls fn for each with the raw offset of the record it
+// came from; ev is reused between calls.
+func (e Events) Each(ev *event.Event, fn func(offset int64, kind Kind, ev *event.Event)) error {
+	s, offset := e.s, e.base
 	for i := 0; s != ""; i++ {
+		d, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
+		if w <= 0 || d > uint64(e.last-offset) {
+			return fmt.Errorf("%w: event %d: bad offset", ErrCorrupt, i)
+		}
+		offset += int64(d)
+		s = s[w:]
 		n, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
 		if w <= 0 || n > uint64(len(s)-w) {
-			return o, fmt.Errorf("%w: event %d: bad length", ErrCorrupt, i)
+			return fmt.Errorf("%w: event %d: bad length", ErrCorrupt, i)
 		}
 		kind, err := decodeString(s[w:w+int(n)], ev)
 		if err != nil {
-			return o, fmt.Errorf("event %d: %w", i, err)
+			return fmt.Errorf("event %d: %w", i, err)
 		}
-		fn(kind, ev)
+		fn(offset, kind, ev)
 		s = s[w+int(n):]
 	}
-	return o, nil
+	return nil
+}
+
+// EachEvent decodes the events of a bundle in order and calls fn for each with the raw offset
+// of the record it came from; ev is reused between calls. It returns the bundle's origin.
+func EachEvent(value []byte, ev *event.Event, fn func(offset int64, kind Kind, ev *event.Event)) (Origin, error) {
+	o, events, err := ReadBundle(value)
+	if err != nil {
+		return o, err
+	}
+	return o, events.Each(ev, fn)
 }
