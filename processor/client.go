@@ -1,10 +1,14 @@
 package processor
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +30,7 @@ func newClient(d Dial, extra []kgo.Opt, opts ...kgo.Opt) (client, error) {
 	if err != nil {
 		return client{}, fmt.Errorf("kafka client: %w", err)
 	}
-	auth := &authWatch{}
+	auth := &authWatch{refused: make(chan struct{})}
 	base = append(base, kgo.WithHooks(auth))
 	cl, err := kgo.NewClient(append(append(base, opts...), extra...)...)
 	if err != nil {
@@ -43,16 +47,46 @@ func (c client) explain(err error) error {
 		return nil
 	}
 	d := c.dial
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
 	switch {
-	case errors.As(err, &certErr) || errors.As(err, &unknownAuth):
-		return fmt.Errorf("kafka TLS: the brokers' certificate is not trusted (check CHATPULSE_KAFKA_TLS_CA_FILE and CHATPULSE_KAFKA_TLS_SERVER_NAME): %w", err)
+	case untrustedCert(err):
+		return fmt.Errorf("%w (check CHATPULSE_KAFKA_TLS_CA_FILE and CHATPULSE_KAFKA_TLS_SERVER_NAME): %w", errUntrusted, err)
 	case d.mechanism() != SASLNone && (c.auth.failed.Load() || isAuthError(err)):
-		return fmt.Errorf("kafka SASL authentication failed (mechanism %s, user %q): check CHATPULSE_KAFKA_SASL_USER and the password: %w",
-			d.mechanism(), d.SASLUser, err)
+		if errors.Is(err, context.Canceled) && c.auth.failed.Load() {
+			err = errors.New("the brokers refused the credentials") // untilAuthFails ended the call
+		}
+		return fmt.Errorf("%w (mechanism %s, user %q): check CHATPULSE_KAFKA_SASL_USER and the password: %w",
+			errAuthFailed, d.mechanism(), d.SASLUser, err)
 	}
 	return err
+}
+
+var (
+	errUntrusted  = errors.New("kafka TLS: the brokers' certificate is not trusted")
+	errAuthFailed = errors.New("kafka SASL authentication failed")
+)
+
+func untrustedCert(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	return errors.As(err, &certErr) || errors.As(err, &unknownAuth)
+}
+
+// unreachable reports whether err, as explain returns it, says that the brokers cannot be
+// reached or are not ready yet, which a later attempt may get past. Refused credentials,
+// untrusted certificates and refused requests are final.
+func unreachable(err error) bool {
+	// A connection the broker closes at once is a TLS or SASL mismatch, which kgo itself does
+	// not retry; a TLS alert from the broker refuses our certificate or protocol.
+	var firstRead *kgo.ErrFirstReadEOF
+	var opErr *net.OpError
+	if errors.Is(err, errUntrusted) || errors.Is(err, errAuthFailed) || errors.As(err, &firstRead) ||
+		errors.As(err, &opErr) && opErr.Op == "remote error" {
+		return false
+	}
+	var netErr net.Error
+	var kErr *kerr.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.As(err, &kErr) && kErr.Retriable
 }
 
 func isAuthError(err error) bool {
@@ -60,15 +94,34 @@ func isAuthError(err error) bool {
 		errors.Is(err, kerr.UnsupportedSaslMechanism)
 }
 
+// untilAuthFails returns a context that also ends when the brokers refuse the credentials. A
+// broker that drops the connection after a failed SASL exchange leaves the client retrying the
+// request for as long as its retry budget lasts; the one-shot calls of chatpulse stop at once
+// instead, and explain says why.
+func (c client) untilAuthFails(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-c.auth.refused:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
 // authWatch notes a failed SASL exchange. Brokers that refuse credentials answer with an error
 // code, or just close the connection, which leaves the request that needed it with an EOF or a
 // timeout that does not say why.
 type authWatch struct {
-	failed atomic.Bool
+	failed  atomic.Bool
+	once    sync.Once
+	refused chan struct{} // closed at the first failed exchange
 }
 
 func (w *authWatch) OnBrokerRead(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
 	if err != nil && (key == int16(kmsg.SASLAuthenticate) || key == int16(kmsg.SASLHandshake)) {
 		w.failed.Store(true)
+		w.once.Do(func() { close(w.refused) })
 	}
 }

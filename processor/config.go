@@ -20,11 +20,14 @@ type Config struct {
 	Group       string       `envconfig:"GROUP" default:"chatpulse"`
 	// Partitions is the partition count of the internal topics; it fixes which partition owns
 	// which key, so it cannot change once the topics exist.
-	Partitions        int32         `envconfig:"PARTITIONS" default:"12"`
-	ReplicationFactor int16         `envconfig:"REPLICATION_FACTOR" default:"-1"`
-	DLQTopic          string        `envconfig:"DLQ_TOPIC" default:"chatpulse.dlq"`
-	SessionTimeout    time.Duration `envconfig:"KAFKA_SESSION_TIMEOUT" default:"45s"`
-	CommitInterval    time.Duration `envconfig:"COMMIT_INTERVAL" default:"2s"`
+	Partitions        int32  `envconfig:"PARTITIONS" default:"12"`
+	ReplicationFactor int16  `envconfig:"REPLICATION_FACTOR" default:"-1"`
+	DLQTopic          string `envconfig:"DLQ_TOPIC" default:"chatpulse.dlq"`
+	// DLQRetention is how long the dead-letter topic keeps a record when chatpulse creates it;
+	// 0 keeps every record. Dead letters hold raw input, ids and content included.
+	DLQRetention   time.Duration `envconfig:"DLQ_RETENTION" default:"0"`
+	SessionTimeout time.Duration `envconfig:"KAFKA_SESSION_TIMEOUT" default:"45s"`
+	CommitInterval time.Duration `envconfig:"COMMIT_INTERVAL" default:"2s"`
 	// FetchMaxBytes bounds the bytes one fetch may return, and so the records buffered before
 	// workers take them.
 	FetchMaxBytes int32 `envconfig:"KAFKA_FETCH_MAX_BYTES" default:"16777216"`
@@ -85,6 +88,9 @@ func (c Config) Validate() error {
 	}
 	if !topicName.MatchString(c.DLQTopic) {
 		errs = append(errs, fmt.Errorf("CHATPULSE_DLQ_TOPIC: %q is not a valid topic name", c.DLQTopic))
+	}
+	if c.DLQRetention != 0 && c.DLQRetention < time.Hour {
+		errs = append(errs, fmt.Errorf("CHATPULSE_DLQ_RETENTION: must be 0 (keep every record) or at least 1h, got %s", c.DLQRetention))
 	}
 	for t := range c.InputTopics {
 		if t == c.DLQTopic || t == c.RepartitionTopic() || t == c.StateTopic() {

@@ -68,8 +68,8 @@ func (d Dial) validate() []error {
 		errs = append(errs, errors.New("CHATPULSE_KAFKA_BROKERS: at least one broker is required"))
 	}
 	for _, b := range d.Brokers {
-		if i := strings.LastIndexByte(b, ':'); i <= 0 || i == len(b)-1 {
-			errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_BROKERS: %q is not host:port", b))
+		if err := secret.CheckAddr("CHATPULSE_KAFKA_BROKERS", b); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if _, err := d.tlsSettings().Config(kafkaTLSVars); err != nil {
@@ -82,7 +82,7 @@ func (d Dial) validate() []error {
 	switch m := d.mechanism(); m {
 	case SASLNone:
 		if d.SASLUser != "" || !pw.IsZero() {
-			errs = append(errs, errors.New("CHATPULSE_KAFKA_SASL_USER and CHATPULSE_KAFKA_SASL_PASSWORD: set, but CHATPULSE_KAFKA_SASL_MECHANISM is none"))
+			errs = append(errs, errors.New("CHATPULSE_KAFKA_SASL_USER and CHATPULSE_KAFKA_SASL_PASSWORD (or _FILE): set, but CHATPULSE_KAFKA_SASL_MECHANISM is none"))
 		}
 	case SASLPlain, SASLScramSHA256, SASLScramSHA512:
 		if d.SASLUser == "" {

@@ -17,6 +17,8 @@ func Lag(ctx context.Context, cfg Config, extra ...kgo.Opt) (int64, error) {
 		return 0, err
 	}
 	defer cl.Close()
+	ctx, cancel := cl.untilAuthFails(ctx)
+	defer cancel()
 	adm := kadm.NewClient(cl.Client)
 	topics := append(cfg.InputTopics.Topics(), cfg.RepartitionTopic())
 	ends, err := adm.ListEndOffsets(ctx, topics...)

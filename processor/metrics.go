@@ -44,7 +44,10 @@ func (m *metrics) restored(from string, took time.Duration) {
 // chatpulse_kafka_*, which register themselves when Run creates the client. Call it once,
 // before Run.
 func (p *Processor) Register(reg prometheus.Registerer) error {
-	p.metrics.kafka = kprom.NewMetrics(KafkaMetricsNamespace, kprom.Registerer(reg))
+	// Request latency is the one kprom histogram the pipeline dashboard draws; kprom keeps
+	// histograms off unless named.
+	p.metrics.kafka = kprom.NewMetrics(KafkaMetricsNamespace, kprom.Registerer(reg),
+		kprom.Histograms(kprom.RequestDurationE2E))
 	for _, from := range []string{"snapshot", "log"} {
 		p.metrics.restores.WithLabelValues(from)
 	}
@@ -58,10 +61,10 @@ func (p *Processor) Register(reg prometheus.Registerer) error {
 
 var (
 	descRecords = prometheus.NewDesc("chatpulse_records_total",
-		"Raw records committed, by topic and the record's format (unknown when none could be determined).",
+		"Raw records routed or dead-lettered by this worker, by topic and the record's format (unknown when none could be determined). A record read again after its partition moved counts again.",
 		[]string{"topic", "format"}, nil)
 	descEvents = prometheus.NewDesc("chatpulse_events_total",
-		"Canonical events decoded from committed raw records, by topic, format and event kind.",
+		"Canonical events decoded from the raw records counted by chatpulse_records_total, by topic, format and event kind.",
 		[]string{"topic", "format", "kind"}, nil)
 	descDeadLetters = prometheus.NewDesc("chatpulse_dead_letters_total",
 		"Records sent to the dead-letter topic, by reason.", []string{"reason"}, nil)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/chatpulse/chatpulse/backoff"
 	"github.com/chatpulse/chatpulse/partition"
 	"github.com/chatpulse/chatpulse/rows"
 )
@@ -34,7 +35,8 @@ type Processor struct {
 
 	// sources is how many raw partitions feed every repartition partition.
 	sources int
-	joined  bool // the member has had an assignment, guarded by mu
+	joined  bool  // the member has had an assignment, guarded by mu
+	waiting error // why the brokers could not be reached at start, guarded by mu
 
 	mu      sync.Mutex
 	workers map[tp]*worker // the partitions this member owns now
@@ -71,6 +73,9 @@ func (p *Processor) Ready() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.joined {
+		if p.waiting != nil {
+			return fmt.Errorf("waiting for Kafka: %w", p.waiting)
+		}
 		return errors.New("not assigned partitions yet")
 	}
 	for key, w := range p.workers {
@@ -85,14 +90,12 @@ func (p *Processor) Ready() error {
 // submitted are flushed and their offsets committed, and the member leaves the group.
 func (p *Processor) Run(ctx context.Context) error {
 	p.cfg.warn(p.log)
-	if err := EnsureTopics(ctx, p.cfg, p.log, p.extra...); err != nil {
+	if err := p.prepare(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
-	sources, err := inputPartitions(ctx, p.cfg, p.log, p.extra...)
-	if err != nil {
-		return err
-	}
-	p.sources = sources
 	topics := append(p.cfg.InputTopics.Topics(), p.cfg.RepartitionTopic())
 	opts := append([]kgo.Opt{
 		kgo.ConsumerGroup(p.cfg.Group),
@@ -134,6 +137,34 @@ func (p *Processor) Run(ctx context.Context) error {
 	cl.Close()
 	p.log.Info("left the group", "group", p.cfg.Group)
 	return err
+}
+
+// prepare creates chatpulse's topics and counts the input partitions. A worker may start
+// before its brokers: while they cannot be reached it retries with backoff and says so in
+// Ready; refused credentials, an untrusted certificate or a wrong partition count end it.
+func (p *Processor) prepare(ctx context.Context) error {
+	p.setWaiting(errors.New("connecting"))
+	defer p.setWaiting(nil)
+	var sources int
+	err := backoff.Retry(ctx, backoff.Default, func(ctx context.Context) error {
+		if err := EnsureTopics(ctx, p.cfg, p.log, p.extra...); err != nil {
+			return err
+		}
+		var err error
+		sources, err = inputPartitions(ctx, p.cfg, p.log, p.extra...)
+		return err
+	}, unreachable, func(attempt int, err error, wait time.Duration) {
+		p.setWaiting(err)
+		p.log.Warn("kafka not reachable, retrying", "attempt", attempt, "backoff", wait, "err", err)
+	})
+	p.sources = sources
+	return err
+}
+
+func (p *Processor) setWaiting(err error) {
+	p.mu.Lock()
+	p.waiting = err
+	p.mu.Unlock()
 }
 
 func (p *Processor) poll(ctx context.Context) error {

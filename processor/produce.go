@@ -28,6 +28,8 @@ func Produce(ctx context.Context, dial Dial, topic string, recs []RawRecord, ext
 		return err
 	}
 	defer cl.Close()
+	ctx, cancel := cl.untilAuthFails(ctx)
+	defer cancel()
 	const chunk = 5000
 	out := make([]*kgo.Record, 0, chunk)
 	for start := 0; start < len(recs); start += chunk {
@@ -70,6 +72,8 @@ func CreateTopic(ctx context.Context, dial Dial, topic string, partitions int32,
 		return err
 	}
 	defer cl.Close()
+	ctx, cancel := cl.untilAuthFails(ctx)
+	defer cancel()
 	resp, err := kadm.NewClient(cl.Client).CreateTopic(ctx, partitions, -1, nil, topic)
 	if err == nil {
 		err = resp.Err

@@ -13,7 +13,7 @@ import (
 
 // Stats counts what this member did; partition workers add to it after each batch.
 type Stats struct {
-	Records          atomic.Uint64 // raw records consumed and committed
+	Records          atomic.Uint64 // raw records routed or dead-lettered, as the brokers acknowledged
 	Events           atomic.Uint64 // canonical events decoded from them
 	Routed           atomic.Uint64 // repartition records produced
 	DeadLettered     atomic.Uint64
@@ -57,7 +57,7 @@ type TopicPartition struct {
 	Partition int32
 }
 
-// RawCounts accounts for the records of one raw partition that this member committed: every
+// RawCounts accounts for the records of one raw partition that this member processed: every
 // one was either decoded or dead-lettered.
 type RawCounts struct {
 	Records, Decoded, DeadLettered uint64
@@ -68,21 +68,21 @@ func newStats() *Stats {
 		byFormat: make(map[TopicFormat]uint64), byKind: make(map[TopicFormatKind]uint64)}
 }
 
-// RecordsByFormat returns the committed raw records per topic and format.
+// RecordsByFormat returns the processed raw records per topic and format.
 func (s *Stats) RecordsByFormat() map[TopicFormat]uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.byFormat)
 }
 
-// EventsByKind returns the events decoded from committed raw records per topic, format and kind.
+// EventsByKind returns the events decoded from processed raw records per topic, format and kind.
 func (s *Stats) EventsByKind() map[TopicFormatKind]uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.byKind)
 }
 
-// addFormats counts a committed batch of topic by format and event kind.
+// addFormats counts a processed batch of topic by format and event kind.
 func (s *Stats) addFormats(topic string, c *formatCounts) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,7 +111,7 @@ func (s *Stats) RawPartitions() map[TopicPartition]RawCounts {
 	return m
 }
 
-// addRaw counts a committed batch of a raw partition.
+// addRaw counts a processed batch of a raw partition: routed, acknowledged and marked for commit.
 func (s *Stats) addRaw(tp TopicPartition, records, dead int) {
 	s.Records.Add(uint64(records))
 	s.mu.Lock()
@@ -149,7 +149,7 @@ func classify(err error) string {
 	return "unclassified"
 }
 
-// addDeadLetters counts committed dead letters by reason.
+// addDeadLetters counts written dead letters by reason.
 func (s *Stats) addDeadLetters(reasons []string) {
 	if len(reasons) == 0 {
 		return

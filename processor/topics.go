@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -20,12 +22,14 @@ func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kg
 		return err
 	}
 	defer cl.Close()
+	ctx, cancel := cl.untilAuthFails(ctx)
+	defer cancel()
 	adm := kadm.NewClient(cl.Client)
 	// The repartition log is replayed to rebuild state when there is no snapshot, so it keeps
 	// every record; the state topic keeps the latest snapshot of each partition.
 	configs := map[string]map[string]*string{
 		cfg.RepartitionTopic(): {"retention.ms": ptr("-1")},
-		cfg.DLQTopic:           {"retention.ms": ptr("-1")},
+		cfg.DLQTopic:           {"retention.ms": ptr(retentionMs(cfg.DLQRetention))},
 		cfg.StateTopic():       {"cleanup.policy": ptr("compact"), "max.message.bytes": ptr(fmt.Sprint(maxSnapshotBytes + 1<<20))},
 	}
 	for _, topic := range []string{cfg.RepartitionTopic(), cfg.DLQTopic, cfg.StateTopic()} {
@@ -58,6 +62,14 @@ func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kg
 
 func ptr[T any](v T) *T { return &v }
 
+// retentionMs is a topic's retention.ms for d; 0 keeps every record.
+func retentionMs(d time.Duration) string {
+	if d == 0 {
+		return "-1"
+	}
+	return strconv.FormatInt(d.Milliseconds(), 10)
+}
+
 func isTopicExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExists) }
 
 // inputPartitions counts the partitions of the input topics. An input topic that does not
@@ -68,6 +80,8 @@ func inputPartitions(ctx context.Context, cfg Config, log *slog.Logger, extra ..
 		return 0, err
 	}
 	defer cl.Close()
+	ctx, cancel := cl.untilAuthFails(ctx)
+	defer cancel()
 	topics := cfg.InputTopics.Topics()
 	details, err := kadm.NewClient(cl.Client).ListTopics(ctx, topics...)
 	if err != nil {

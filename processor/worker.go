@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/chatpulse/chatpulse/backoff"
 )
 
 // worker owns one assigned partition: it alone touches that partition's state, so the state
@@ -80,21 +82,9 @@ func (w *worker) mark(last *kgo.Record) {
 // retry runs op until it succeeds or the worker stops, backing off between attempts; it reports
 // whether op succeeded.
 func (w *worker) retry(what string, op func(context.Context) error) bool {
-	backoff := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := op(w.ctx)
-		if err == nil {
-			return true
-		}
-		if w.ctx.Err() != nil {
-			return false
-		}
-		w.log.Warn(what+" failed, retrying", "attempt", attempt, "backoff", backoff, "err", err)
-		select {
-		case <-w.ctx.Done():
-			return false
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 10*time.Second)
-	}
+	err := backoff.Retry(w.ctx, backoff.Default, op, func(error) bool { return true },
+		func(attempt int, err error, wait time.Duration) {
+			w.log.Warn(what+" failed, retrying", "attempt", attempt, "backoff", wait, "err", err)
+		})
+	return err == nil
 }

@@ -8,5 +8,6 @@
 // conversation by its sender, or by sender and recipient joined with ':', and Chatlayer names
 // every conversation by its end user. Conversation, group, message and tenant ids that the
 // sources assign themselves (Expertflow's conversationId, Voipbin's chat_id, Causal Foundry's
-// group ids) are not user ids and are kept.
+// group ids) are not user ids and are kept. Chatlayer's message ids, which the decoder derives
+// from the user id, the time and the text, are replaced by the keyed hash of the derived id.
 package pseudonym

@@ -13,6 +13,9 @@ import (
 // holding a list of real ids can tell which pseudonym is whose.
 const MinKeyLen = 16
 
+// chatlayerPrefix starts Chatlayer's derived message ids, keyed or not.
+const chatlayerPrefix = "cl-"
+
 // Len is the length of a pseudonym: the hex of the first 16 bytes of HMAC-SHA256(key, id).
 const Len = 32
 
@@ -49,6 +52,11 @@ func (p *Pseudonymizer) Event(ev *event.Event) {
 	switch ev.Kind {
 	case event.KindMessage:
 		p.message(&ev.Message)
+		if ev.Source == event.SourceChatlayer {
+			// The derived id is an unkeyed hash of the user id, the time and the text: anyone
+			// who guesses a user and a text could confirm the guess from it.
+			ev.Message.ID = event.MsgID(chatlayerPrefix + p.ID(string(ev.Message.ID)))
+		}
 	case event.KindReceipt:
 		ev.Receipt.Member = event.ActorID(p.ID(string(ev.Receipt.Member)))
 	case event.KindReaction:

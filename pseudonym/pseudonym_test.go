@@ -86,6 +86,21 @@ func TestEveryUserIDOfAnEventIsReplaced(t *testing.T) {
 				Sender: event.Actor{Role: event.RoleUser, ID: event.ActorID(h("u"))}, Recipient: event.Recipient{Type: event.RecipientGroup, ID: "g"}}},
 		},
 		{
+			"a Chatlayer message id, derived from the user and the text, becomes its keyed hash",
+			event.Event{Kind: event.KindMessage, Source: event.SourceChatlayer, Message: event.Message{ID: "cl-0123", ConversationID: "u",
+				Sender: event.Actor{Role: event.RoleUser, ID: "u"}, Recipient: event.Recipient{Type: event.RecipientUser}}},
+			event.Event{Kind: event.KindMessage, Source: event.SourceChatlayer, Message: event.Message{ID: event.MsgID("cl-" + h("cl-0123")),
+				ConversationID: event.ConversationID(h("u")), Sender: event.Actor{Role: event.RoleUser, ID: event.ActorID(h("u"))},
+				Recipient: event.Recipient{Type: event.RecipientUser}}},
+		},
+		{
+			"another source's message id is kept",
+			event.Event{Kind: event.KindMessage, Source: event.SourceVoipbin, Message: event.Message{ID: "cl-0123", ConversationID: "c",
+				Sender: event.Actor{Role: event.RoleUser, ID: "u"}, Recipient: event.Recipient{Type: event.RecipientGroup, ID: "c"}}},
+			event.Event{Kind: event.KindMessage, Source: event.SourceVoipbin, Message: event.Message{ID: "cl-0123", ConversationID: "c",
+				Sender: event.Actor{Role: event.RoleUser, ID: event.ActorID(h("u"))}, Recipient: event.Recipient{Type: event.RecipientGroup, ID: "c"}}},
+		},
+		{
 			"a receipt replaces its member",
 			event.Event{Kind: event.KindReceipt, Receipt: event.Receipt{Msg: "m1", Member: "u", Status: event.StatusRead}},
 			event.Event{Kind: event.KindReceipt, Receipt: event.Receipt{Msg: "m1", Member: event.ActorID(h("u")), Status: event.StatusRead}},

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/chatpulse/chatpulse/backoff"
 	"github.com/chatpulse/chatpulse/rows"
 )
 
@@ -76,6 +78,47 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		"tls", cfg.TLS, "server", sv.Name, "version", c.version)
 	return c, nil
 }
+
+// Ping checks that the server answers.
+func (c *Client) Ping(ctx context.Context) error {
+	if err := c.conn.Ping(ctx); err != nil {
+		return fmt.Errorf("ping clickhouse: %w", err)
+	}
+	return nil
+}
+
+// Connect opens a client and brings the schema up to date, like Open and Migrate, but waits for
+// a server that cannot be reached yet: it retries with backoff, calling onRetry (when not nil)
+// with each failure, until it succeeds, fails for good (wrong credentials, a refused
+// statement) or ctx ends.
+func Connect(ctx context.Context, cfg Config, log *slog.Logger, onRetry func(error)) (*Client, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var c *Client
+	err := backoff.Retry(ctx, connectBackoff, func(ctx context.Context) error {
+		client, err := Open(ctx, cfg, log)
+		if err == nil {
+			if err = client.Migrate(ctx); err != nil {
+				client.Close()
+			}
+		}
+		if err == nil {
+			c = client
+		}
+		return err
+	}, Retryable, func(attempt int, err error, wait time.Duration) {
+		if onRetry != nil {
+			onRetry(err)
+		}
+		log.Warn("clickhouse not reachable, retrying", "attempt", attempt, "backoff", wait, "err", err)
+	})
+	return c, err
+}
+
+// connectBackoff starts slower than an insert's retries: a server that is not up yet takes
+// seconds to start.
+var connectBackoff = backoff.Policy{Min: 500 * time.Millisecond, Max: 10 * time.Second}
 
 // ServerVersion is the server's version as major.minor.patch.
 func (c *Client) ServerVersion() string { return c.version }

@@ -4,9 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/chatpulse/chatpulse/secret"
@@ -69,8 +67,8 @@ func (c Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("CHATPULSE_%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	if !validHostPort(c.Addr) {
-		bad("CLICKHOUSE_ADDR", "must be host:port, got %q", c.Addr)
+	if err := secret.CheckAddr("CHATPULSE_CLICKHOUSE_ADDR", c.Addr); err != nil {
+		errs = append(errs, err)
 	}
 	if !identifier.MatchString(c.Database) {
 		bad("CLICKHOUSE_DATABASE", "must match %s, got %q", identifier, c.Database)
@@ -97,13 +95,4 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-func validHostPort(addr string) bool {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return false
-	}
-	p, err := strconv.Atoi(port)
-	return err == nil && p > 0 && p < 65536
 }

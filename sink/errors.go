@@ -43,6 +43,11 @@ func Retryable(err error) bool {
 	if errors.As(err, &ex) {
 		return transientCodes[ex.Code]
 	}
+	// A TLS alert from the server refuses our certificate or protocol: no retry changes that.
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "remote error" {
+		return false
+	}
 	var netErr net.Error
 	return errors.As(err, &netErr) ||
 		errors.Is(err, io.EOF) ||

@@ -35,6 +35,8 @@ func TestRetryable(t *testing.T) {
 		{"a type mismatch is not retried", &clickhouse.Exception{Code: 53}, false},
 		{"a syntax error is not retried", &clickhouse.Exception{Code: 62}, false},
 		{"a wrong password is not retried", &clickhouse.Exception{Code: 516}, false},
+		{"a TLS alert from the server is not retried", fmt.Errorf("ping: %w", &net.OpError{Op: "remote error", Err: errors.New("tls: bad certificate")}), false},
+		{"an unknown host is retried, as DNS may not know it yet", &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "clickhouse", IsNotFound: true}}, true},
 		{"a cancelled context is not retried", context.Canceled, false},
 		{"a closed client is not retried", clickhouse.ErrConnectionClosed, false},
 		{"an unknown error is not retried", errors.New("converting string to UInt8 is unsupported"), false},

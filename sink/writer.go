@@ -8,12 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatpulse/chatpulse/backoff"
 	"github.com/chatpulse/chatpulse/rows"
-)
-
-const (
-	retryBackoffMin = 100 * time.Millisecond
-	retryBackoffMax = 10 * time.Second
 )
 
 // Writer batches submitted rows into large inserts and tells each submitter, through its ack,
@@ -164,7 +160,8 @@ func (w *Writer) Flush(ctx context.Context) error {
 }
 
 // Healthy returns nil while inserts succeed, the last insert error while an insert is being
-// retried, and the writer's final error once Run has returned.
+// retried, the last ping's error when an idle writer cannot reach ClickHouse, and the writer's
+// final error once Run has returned.
 func (w *Writer) Healthy() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -197,9 +194,13 @@ func (w *Writer) run(ctx context.Context) error {
 		batch rows.Set // the set being flushed; swapped with buf to keep both capacities
 		acks  []func()
 		timer = time.NewTimer(time.Hour)
+		// check pings ClickHouse while no rows come, so that Healthy reports an outage before
+		// there is something to write.
+		check = time.NewTicker(healthCheckInterval)
 	)
 	timer.Stop()
 	defer timer.Stop()
+	defer check.Stop()
 	for {
 		w.mu.Lock()
 		due := w.flushNow || w.buf.Len() >= w.cfg.FlushRows ||
@@ -219,12 +220,18 @@ func (w *Writer) run(ctx context.Context) error {
 				return ctx.Err()
 			case <-w.kick:
 			case <-timer.C:
+			case <-check.C:
+				w.checkHealth(ctx)
 			}
 			timer.Stop()
 			continue
 		}
+		inserted := batch.Len() > 0
 		if err := w.flush(ctx, &batch); err != nil {
 			return err
+		}
+		if inserted {
+			check.Reset(healthCheckInterval) // the insert just showed that ClickHouse answers
 		}
 		for i, ack := range acks {
 			ack()
@@ -245,7 +252,9 @@ func (w *Writer) flush(ctx context.Context, batch *rows.Set) error {
 	batch.Reset()
 	w.mu.Lock()
 	w.pending -= n
-	w.health = nil
+	if n > 0 {
+		w.health = nil // only an insert shows that ClickHouse answers
+	}
 	w.signalProgressLocked()
 	w.mu.Unlock()
 	return nil
@@ -253,35 +262,49 @@ func (w *Writer) flush(ctx context.Context, batch *rows.Set) error {
 
 func (w *Writer) insertWithRetry(ctx context.Context, batch *rows.Set) error {
 	var done tablesDone
-	backoff := retryBackoffMin
-	for attempt := 1; ; attempt++ {
+	attempts := 0
+	err := backoff.Retry(ctx, backoff.Default, func(ctx context.Context) error {
+		attempts++
 		started := time.Now()
 		err := w.c.insert(ctx, batch, &done)
 		if err == nil {
 			w.metrics.inserted(batch, time.Since(started))
-			if attempt > 1 {
-				w.log.Info("clickhouse insert recovered", "attempt", attempt, "rows", batch.Len())
-			}
-			return nil
+		} else if ctx.Err() == nil {
+			w.metrics.failed(err)
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		w.metrics.failed(err)
-		if !Retryable(err) {
-			return fmt.Errorf("write %d rows: %w", batch.Len(), err)
-		}
+		return err
+	}, Retryable, func(attempt int, err error, wait time.Duration) {
 		w.mu.Lock()
-		w.health = err
+		w.health = fmt.Errorf("insert into clickhouse: %w", err)
 		w.mu.Unlock()
-		w.log.Warn("clickhouse insert failed, retrying", "attempt", attempt, "backoff", backoff, "rows", batch.Len(), "error", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
+		w.log.Warn("clickhouse insert failed, retrying", "attempt", attempt, "backoff", wait, "rows", batch.Len(), "error", err)
+	})
+	switch {
+	case err == nil:
+		if attempts > 1 {
+			w.log.Info("clickhouse insert recovered", "attempt", attempts, "rows", batch.Len())
 		}
-		backoff = min(2*backoff, retryBackoffMax)
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
 	}
+	return fmt.Errorf("write %d rows: %w", batch.Len(), err)
+}
+
+// healthCheckInterval is how long the writer stays idle before it pings ClickHouse.
+const healthCheckInterval = 5 * time.Second
+
+// checkHealth pings ClickHouse and keeps the outcome for Healthy.
+func (w *Writer) checkHealth(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.DialTimeout)
+	defer cancel()
+	err := w.c.Ping(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("ping clickhouse: no answer within %s", w.cfg.DialTimeout)
+	}
+	w.mu.Lock()
+	w.health = err
+	w.mu.Unlock()
 }
 
 func (w *Writer) signalProgressLocked() {

@@ -35,6 +35,16 @@ func StartKafka(opts ...kfake.Opt) (*Kafka, error) {
 	return &Kafka{cluster: c}, nil
 }
 
+// StartKafkaAt starts a one-broker cluster on port (0 picks a free one) that keeps its topics
+// and committed offsets in dataDir across restarts, or in memory when dataDir is "".
+func StartKafkaAt(port int, dataDir string) (*Kafka, error) {
+	opts := []kfake.Opt{kfake.Ports(port)}
+	if dataDir != "" {
+		opts = append(opts, kfake.DataDir(dataDir))
+	}
+	return StartKafka(opts...)
+}
+
 // KafkaForTest starts a cluster that is closed when the test ends.
 func KafkaForTest(t testing.TB, opts ...kfake.Opt) *Kafka {
 	t.Helper()

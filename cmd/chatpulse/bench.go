@@ -22,7 +22,6 @@ import (
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/route"
 	"github.com/chatpulse/chatpulse/rows"
-	"github.com/chatpulse/chatpulse/sessionize"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
@@ -91,7 +90,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runtime.GC()
 	debug.FreeOSMemory()
 
-	cfg := config{Log: logConfig{Level: slog.LevelWarn, Format: "text"}, Join: join.DefaultConfig(), Sessions: sessionize.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
+	cfg := defaultConfig()
+	cfg.Log.Level, cfg.HTTP.Addr = slog.LevelWarn, ""
 	cfg.Processor.Brokers = broker.Brokers()
 	cfg.Processor.InputTopics = processor.TopicFormats{benchTopic: decode.FormatCausalFoundry}
 	cfg.Processor.Group = "bench"
@@ -183,7 +183,9 @@ func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records in
 	started := make(chan *processor.Processor, 1)
 	done := make(chan error, 1)
 	start := time.Now()
-	go func() { done <- runWorker(runCtx, cfg, log, func(p *processor.Processor) { started <- p }) }()
+	go func() {
+		done <- runWorker(runCtx, cfg, log, workerHooks{onStart: func(p *processor.Processor) { started <- p }})
+	}()
 	var proc *processor.Processor
 	select {
 	case proc = <-started:

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/chatpulse/chatpulse/testenv"
 )
 
@@ -22,11 +20,7 @@ func cmdBroker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opts := []kfake.Opt{kfake.Ports(*port)}
-	if *dataDir != "" {
-		opts = append(opts, kfake.DataDir(*dataDir))
-	}
-	k, err := testenv.StartKafka(opts...)
+	k, err := testenv.StartKafkaAt(*port, *dataDir)
 	if err != nil {
 		return err
 	}

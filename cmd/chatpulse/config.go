@@ -42,6 +42,19 @@ type config struct {
 	Sink      sink.Config
 }
 
+// defaultConfig is every package's default configuration, as loadConfig reads it from an empty
+// environment, for the commands that build their own (demo, bench) and for tests.
+func defaultConfig() config {
+	return config{
+		Log:       logConfig{Level: slog.LevelInfo, Format: "text"},
+		HTTP:      httpConfig{Addr: ":8080"},
+		Processor: processor.DefaultConfig(),
+		Join:      join.DefaultConfig(),
+		Sessions:  sessionize.DefaultConfig(),
+		Sink:      sink.DefaultConfig(),
+	}
+}
+
 // state is the configuration of a partition's state.
 func (c config) state() partition.Config {
 	return partition.Config{Join: c.Join, Sessions: c.Sessions}

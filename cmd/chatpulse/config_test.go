@@ -83,6 +83,8 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{"an unknown log format is rejected", "CHATPULSE_LOG_FORMAT", "xml"},
 		{"a group name with spaces is rejected", "CHATPULSE_GROUP", "my group"},
 		{"the dead-letter topic cannot be an input", "CHATPULSE_INPUT_TOPICS", "chatpulse.dlq=auto"},
+		{"a dead-letter retention under an hour is rejected", "CHATPULSE_DLQ_RETENTION", "10m"},
+		{"a broker URL with credentials is rejected", "CHATPULSE_KAFKA_BROKERS", "sasl://u:p@kafka:9092"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -107,9 +107,9 @@ var templateRef = regexp.MustCompile(`\$\{(\w+)(?::(\w+))?\}|\$(\w+)|\[\[(\w+)\]
 
 // expandVariables replaces the dashboard's template variables as Grafana does before the query
 // reaches the plugin, with each variable at its default: database is the demo's database and
-// source is "All", which Grafana expands to every option of the custom variable. Only the forms
-// the dashboards use are accepted: ${database} and ${source:singlequote} ('a','b',...).
-// References starting with $__ are macros and stay for expandMacros.
+// source is "All", which Grafana expands to every option of the custom variable but All. Only
+// the forms the dashboards use are accepted: ${database} and ${source:singlequote}
+// ('a','b',...). References starting with $__ are macros and stay for expandMacros.
 func expandVariables(sql string, vars []templateVar, db string) (string, error) {
 	var errs []error
 	out := templateRef.ReplaceAllStringFunc(sql, func(ref string) string {
@@ -124,8 +124,10 @@ func expandVariables(sql string, vars []templateVar, db string) (string, error) 
 			return db
 		case name == "source" && format == "singlequote" && i >= 0 && vars[i].Type == "custom":
 			var quoted []string
-			for _, v := range strings.Split(vars[i].Query, ",") {
-				quoted = append(quoted, "'"+strings.TrimSpace(v)+"'")
+			for _, o := range vars[i].Options {
+				if o.Value != "$__all" {
+					quoted = append(quoted, "'"+o.Value+"'")
+				}
 			}
 			return strings.Join(quoted, ",")
 		}
@@ -174,10 +176,13 @@ func TestDashboardMacrosExpandAsThePluginDoes(t *testing.T) {
 }
 
 func TestDashboardVariablesExpandAsGrafanaDoes(t *testing.T) {
-	vars := []templateVar{
-		{Name: "database", Type: "textbox", Query: "chatpulse"},
-		{Name: "source", Type: "custom", Query: "causalfoundry,expertflow"},
+	source := templateVar{Name: "source", Type: "custom", Query: "causalfoundry,expertflow"}
+	for _, v := range []string{"$__all", "causalfoundry", "expertflow"} {
+		source.Options = append(source.Options, struct {
+			Value string `json:"value"`
+		}{v})
 	}
+	vars := []templateVar{{Name: "database", Type: "textbox", Query: "chatpulse"}, source}
 	tests := []struct {
 		name, in, want string
 		ok             bool

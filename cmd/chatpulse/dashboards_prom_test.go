@@ -1,12 +1,18 @@
 package main
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gopkg.in/yaml.v3"
 )
 
 // metricDoc is one row of the README's Monitoring table.
@@ -91,11 +97,52 @@ var promKeywords = []string{
 // promGrouping are the PromQL words whose parenthesized list holds label names.
 var promGrouping = []string{"by", "without", "on", "ignoring", "group_left", "group_right"}
 
-// promNames returns the metric names a PromQL expression selects and the labels its
-// by/without/on/ignoring/group_* lists name. String literals, label matchers {...}, ranges and
-// subqueries [...], function names (words followed by '('), keywords and numbers are skipped;
-// every other word is a metric name.
-func promNames(expr string) (names, labels []string) {
+// promMatcher is one label matcher of a selector, such as job="chatpulse".
+type promMatcher struct {
+	label, op, value string
+}
+
+// matcherRE is one matcher inside a selector's braces.
+var matcherRE = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$`)
+
+// parseMatchers parses the inside of a selector's braces.
+func parseMatchers(inside string) ([]promMatcher, error) {
+	var out []promMatcher
+	for _, part := range splitMatchers(inside) {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		m := matcherRE.FindStringSubmatch(part)
+		if m == nil {
+			return nil, fmt.Errorf("label matcher %q", part)
+		}
+		out = append(out, promMatcher{label: m[1], op: m[2], value: m[3]})
+	}
+	return out, nil
+}
+
+// splitMatchers splits on the commas outside string literals.
+func splitMatchers(s string) []string {
+	var parts []string
+	rs := []rune(s)
+	start := 0
+	for i := 0; i < len(rs); i++ {
+		switch rs[i] {
+		case '"':
+			i = skipString(rs, i) - 1
+		case ',':
+			parts = append(parts, string(rs[start:i]))
+			start = i + 1
+		}
+	}
+	return append(parts, string(rs[start:]))
+}
+
+// promNames returns the metric names a PromQL expression selects, the labels its
+// by/without/on/ignoring/group_* lists name, and its selectors' label matchers. String
+// literals, ranges and subqueries [...], function names (words followed by '('), keywords and
+// numbers are skipped; every other word is a metric name.
+func promNames(expr string) (names, labels []string, matchers []promMatcher, err error) {
 	rs := []rune(expr)
 	skipTo := func(i int, open, close rune) int {
 		depth := 0
@@ -121,7 +168,13 @@ func promNames(expr string) (names, labels []string) {
 		case r == '"' || r == '\'' || r == '`':
 			i = skipString(rs, i)
 		case r == '{':
-			i = skipTo(i, '{', '}')
+			end := skipTo(i, '{', '}')
+			ms, perr := parseMatchers(string(rs[i+1 : end-1]))
+			if perr != nil {
+				return nil, nil, nil, perr
+			}
+			matchers = append(matchers, ms...)
+			i = end
 		case r == '[':
 			i = skipTo(i, '[', ']')
 		case unicode.IsDigit(r) || r == '.' || r == '$':
@@ -155,7 +208,7 @@ func promNames(expr string) (names, labels []string) {
 			i++
 		}
 	}
-	return names, labels
+	return names, labels, matchers, nil
 }
 
 // skipString returns the index after the string literal that starts at i.
@@ -177,40 +230,44 @@ func TestDashboardPromQLNamesAreFound(t *testing.T) {
 	tests := []struct {
 		name, expr     string
 		metrics, label []string
+		matchers       []promMatcher
 	}{
 		{"a rate by labels names its counter and the labels",
-			`sum by (topic, format) (rate(chatpulse_records_total[$__rate_interval]))`, []string{"chatpulse_records_total"}, []string{"topic", "format"}},
-		{"label matchers and their values are no metrics",
-			`sum(up{job="chatpulse", instance=~"w.*"})`, []string{"up"}, nil},
+			`sum by (topic, format) (rate(chatpulse_records_total[$__rate_interval]))`, []string{"chatpulse_records_total"}, []string{"topic", "format"}, nil},
+		{"label matchers are no metrics, and are returned with their values",
+			`sum(up{job="chatpulse", instance=~"w,.*"})`, []string{"up"}, nil,
+			[]promMatcher{{"job", "=", "chatpulse"}, {"instance", "=~", "w,.*"}}},
 		{"a histogram quantile names its bucket series",
-			`histogram_quantile(0.9, sum by (le) (rate(chatpulse_sink_insert_seconds_bucket[5m])))`, []string{"chatpulse_sink_insert_seconds_bucket"}, []string{"le"}},
+			`histogram_quantile(0.9, sum by (le) (rate(chatpulse_sink_insert_seconds_bucket[5m])))`, []string{"chatpulse_sink_insert_seconds_bucket"}, []string{"le"}, nil},
 		{"both sides of a binary operation count, and the matching labels",
-			`a_total / on (instance) group_left (topic) b_total offset 5m > bool 0`, []string{"a_total", "b_total"}, []string{"instance", "topic"}},
+			`a_total / on (instance) group_left (topic) b_total offset 5m > bool 0`, []string{"a_total", "b_total"}, []string{"instance", "topic"}, nil},
 		{"a subquery range is skipped",
-			`max_over_time(chatpulse_watermark_lag_seconds[1h:1m])`, []string{"chatpulse_watermark_lag_seconds"}, nil},
+			`max_over_time(chatpulse_watermark_lag_seconds[1h:1m])`, []string{"chatpulse_watermark_lag_seconds"}, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			metrics, labels := promNames(tt.expr)
-			if !slices.Equal(metrics, tt.metrics) || !slices.Equal(labels, tt.label) {
-				t.Fatalf("promNames(%q) = %q, %q; want %q, %q", tt.expr, metrics, labels, tt.metrics, tt.label)
+			metrics, labels, matchers, err := promNames(tt.expr)
+			if err != nil || !slices.Equal(metrics, tt.metrics) || !slices.Equal(labels, tt.label) || !slices.Equal(matchers, tt.matchers) {
+				t.Fatalf("promNames(%q) = %q, %q, %q, %v; want %q, %q, %q", tt.expr, metrics, labels, matchers, err, tt.metrics, tt.label, tt.matchers)
 			}
 		})
+	}
+	if _, _, _, err := promNames(`up{job}`); err == nil {
+		t.Fatal("a matcher without an operator and value is accepted")
 	}
 }
 
 // TestDashboardPrometheusQueriesUseDocumentedMetrics checks every PromQL expression of the
 // dashboards against the README's Monitoring table: each metric is documented (a histogram
-// through its series), and each label an expression groups or matches by is one of its
-// metrics' documented labels or a label Prometheus adds.
+// through its series), each label an expression groups or matches by is one of its metrics'
+// documented labels or a label Prometheus adds, and a job matcher names a job of
+// deploy/prometheus/prometheus.yml. TestMetricsCountTheSeedExamples checks the same
+// expressions against what a running worker exports, the Kafka client's metrics included.
 func TestDashboardPrometheusQueriesUseDocumentedMetrics(t *testing.T) {
 	docs := documentedMetrics(t)
-	qs := queries(loadDashboards(t), prometheusDSUID)
-	if len(qs) == 0 {
-		t.Fatal("the dashboards have no Prometheus query")
-	}
-	for _, q := range qs {
-		metrics, labels := promNames(q.Expr)
+	jobs := scrapeJobs(t)
+	for _, pq := range promQueries(t) {
+		q, metrics, labels, matchers := pq.query, pq.metrics, pq.labels, pq.matchers
 		if len(metrics) == 0 {
 			t.Errorf("%s: %q selects no metric", q, q.Expr)
 		}
@@ -229,7 +286,178 @@ func TestDashboardPrometheusQueriesUseDocumentedMetrics(t *testing.T) {
 				t.Errorf("%s: label %s is not a documented label of %q (%q)", q, l, metrics, q.Expr)
 			}
 		}
+		for _, m := range matchers {
+			if m.label == "job" && (m.op != "=" || !slices.Contains(jobs, m.value)) {
+				t.Errorf("%s: matcher job%s%q, want = one of the jobs of %s %q", q, m.op, m.value, prometheusPath, jobs)
+			}
+		}
 	}
+}
+
+// promQuery is a Prometheus query of a dashboard with what its expression names: metrics,
+// labels (those it groups by and those it matches) and matchers.
+type promQuery struct {
+	query    dashboardQuery
+	metrics  []string
+	labels   []string
+	matchers []promMatcher
+}
+
+// promQueries parses every Prometheus query of the dashboards; one that does not parse fails
+// the test and is left out.
+func promQueries(t *testing.T) []promQuery {
+	t.Helper()
+	qs := queries(loadDashboards(t), prometheusDSUID)
+	if len(qs) == 0 {
+		t.Fatal("the dashboards have no Prometheus query")
+	}
+	var out []promQuery
+	for _, q := range qs {
+		metrics, labels, matchers, err := promNames(q.Expr)
+		if err != nil {
+			t.Errorf("%s: %q: %v", q, q.Expr, err)
+			continue
+		}
+		for _, m := range matchers {
+			labels = append(labels, m.label)
+		}
+		out = append(out, promQuery{query: q, metrics: metrics, labels: labels, matchers: matchers})
+	}
+	return out
+}
+
+// scrapeJobs are the job names of deploy/prometheus/prometheus.yml.
+func scrapeJobs(t *testing.T) []string {
+	t.Helper()
+	var f prometheusFile
+	if err := yaml.Unmarshal([]byte(readRepoFile(t, prometheusPath)), &f); err != nil {
+		t.Fatalf("%s: %v", prometheusPath, err)
+	}
+	var jobs []string
+	for _, sc := range f.ScrapeConfigs {
+		jobs = append(jobs, sc.JobName)
+	}
+	return jobs
+}
+
+// checkDashboardSeries checks every PromQL expression of the dashboards against what a running
+// worker exports: described maps each metric its collectors describe to its labels, scraped
+// holds the samples of a /metrics scrape. Each metric an expression selects must be described
+// (a histogram through its _bucket, _sum and _count series), each label it groups or matches
+// by must be a label of one of its metrics or one Prometheus adds, and a histogram it reads
+// buckets of must have samples, which a kprom histogram only has when it is switched on.
+func checkDashboardSeries(t *testing.T, described map[string][]string, scraped map[string]float64) {
+	t.Helper()
+	for _, pq := range promQueries(t) {
+		q, metrics, labels := pq.query, pq.metrics, pq.labels
+		allowed := slices.Clone(scrapeLabels)
+		for _, name := range metrics {
+			if name == "up" { // Prometheus's own series of every target
+				continue
+			}
+			base, suffix := name, ""
+			if _, ok := described[name]; !ok {
+				for _, sfx := range []string{"_bucket", "_sum", "_count"} {
+					if b, ok := strings.CutSuffix(name, sfx); ok {
+						if _, ok := described[b]; ok {
+							base, suffix = b, sfx
+						}
+					}
+				}
+			}
+			ls, ok := described[base]
+			if !ok {
+				t.Errorf("%s: the worker exports no metric %s (%q)", q, name, q.Expr)
+				continue
+			}
+			allowed = append(allowed, ls...)
+			if suffix == "_bucket" {
+				allowed = append(allowed, "le")
+				if !slices.ContainsFunc(slices.Collect(maps.Keys(scraped)), func(series string) bool {
+					return strings.HasPrefix(series, name+"{")
+				}) {
+					t.Errorf("%s: the worker's /metrics has no %s series after a run (%q)", q, name, q.Expr)
+				}
+			}
+		}
+		for _, l := range labels {
+			if !slices.Contains(allowed, l) {
+				t.Errorf("%s: label %s is not a label of %q (%q)", q, l, metrics, q.Expr)
+			}
+		}
+	}
+}
+
+// recordingRegistry is a registry that keeps every collector registered with it, so that a
+// test can ask what they describe, including those unregistered since.
+type recordingRegistry struct {
+	*prometheus.Registry
+	mu         sync.Mutex
+	collectors []prometheus.Collector
+}
+
+func newRecordingRegistry() *recordingRegistry {
+	return &recordingRegistry{Registry: prometheus.NewRegistry()}
+}
+
+func (r *recordingRegistry) Register(c prometheus.Collector) error {
+	r.mu.Lock()
+	r.collectors = append(r.collectors, c)
+	r.mu.Unlock()
+	return r.Registry.Register(c)
+}
+
+func (r *recordingRegistry) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// described returns every metric the registered collectors describe with its label names.
+func (r *recordingRegistry) described() map[string][]string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string][]string{}
+	for _, c := range r.collectors {
+		for name, labels := range describe(c) {
+			out[name] = labels
+		}
+	}
+	return out
+}
+
+// descParts picks the name and the label names out of a Desc's String form.
+var descParts = regexp.MustCompile(`fqName: "([^"]+)".*constLabels: \{([^}]*)\}, variableLabels: \{([^}]*)\}`)
+
+// describe returns the metrics c describes with their label names, constant and variable.
+func describe(c prometheus.Collector) map[string][]string {
+	ch := make(chan *prometheus.Desc)
+	go func() {
+		c.Describe(ch)
+		close(ch)
+	}()
+	out := map[string][]string{}
+	for desc := range ch {
+		m := descParts.FindStringSubmatch(desc.String())
+		if m == nil {
+			continue
+		}
+		var labels []string
+		for _, pair := range strings.Split(m[2], ",") {
+			if name, _, ok := strings.Cut(pair, "="); ok {
+				labels = append(labels, name)
+			}
+		}
+		for _, l := range strings.Split(m[3], ",") {
+			if l != "" {
+				labels = append(labels, strings.TrimSuffix(strings.TrimPrefix(l, "c("), ")"))
+			}
+		}
+		out[m[1]] = labels
+	}
+	return out
 }
 
 func TestDashboardMetricNamesAreCheckedAgainstTheDocumentedOnes(t *testing.T) {

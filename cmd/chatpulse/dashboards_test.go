@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,10 +14,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/gen"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
@@ -48,6 +51,7 @@ type dashboard struct {
 		List []templateVar `json:"list"`
 	} `json:"templating"`
 	file string
+	raw  any // the whole JSON, for the checks that must see every object
 }
 
 // panel is a panel or a row; a collapsed row holds its panels in Panels.
@@ -77,9 +81,14 @@ type target struct {
 }
 
 type templateVar struct {
-	Name  string `json:"name"`
-	Type  string `json:"type"`
-	Query string `json:"query"`
+	Name       string `json:"name"`
+	Type       string `json:"type"`
+	Query      string `json:"query"`
+	IncludeAll bool   `json:"includeAll"`
+	Multi      bool   `json:"multi"`
+	Options    []struct {
+		Value string `json:"value"`
+	} `json:"options"`
 }
 
 // dashboardQuery is one target with the dashboard and panel it belongs to.
@@ -103,6 +112,9 @@ func loadDashboards(t *testing.T) []*dashboard {
 		}
 		d := &dashboard{file: name}
 		if err := json.Unmarshal(b, d); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := json.Unmarshal(b, &d.raw); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		out = append(out, d)
@@ -200,6 +212,72 @@ func TestDashboardsAreWellFormed(t *testing.T) {
 	}
 }
 
+// TestEveryClickHouseQueryOfTheDashboardsIsRun walks each dashboard's whole JSON for objects on
+// the ClickHouse datasource, so that no query escapes the tests that run them: every one must
+// be a panel or a panel's raw SQL target, which queries collects. An annotation or a template
+// variable querying ClickHouse would not be run, and fails here until the tests run it too.
+func TestEveryClickHouseQueryOfTheDashboardsIsRun(t *testing.T) {
+	for _, d := range loadDashboards(t) {
+		t.Run(d.file, func(t *testing.T) {
+			sqls := 0
+			var walk func(path string, v any)
+			walk = func(path string, v any) {
+				switch v := v.(type) {
+				case map[string]any:
+					if _, ok := v["rawSql"]; ok {
+						sqls++
+					}
+					if ds, ok := v["datasource"].(map[string]any); ok && ds["uid"] == clickHouseDSUID {
+						_, panel := v["targets"]
+						_, query := v["rawSql"]
+						if !panel && !query {
+							t.Errorf("%s queries ClickHouse but is neither a panel nor a raw SQL target", path)
+						}
+					}
+					for k, e := range v {
+						walk(path+"."+k, e)
+					}
+				case []any:
+					for i, e := range v {
+						walk(fmt.Sprintf("%s[%d]", path, i), e)
+					}
+				}
+			}
+			walk(d.file, d.raw)
+			if got := len(queries([]*dashboard{d}, clickHouseDSUID)); got != sqls {
+				t.Errorf("%d objects hold rawSql, the tests run %d of them", sqls, got)
+			}
+		})
+	}
+}
+
+// TestDashboardSourceVariableListsEverySource checks that "All" of the Source variable is every
+// source chatpulse writes, so that a new input format is not left out of the dashboards.
+func TestDashboardSourceVariableListsEverySource(t *testing.T) {
+	var want []string
+	for s := event.Source(1); s.String() != "unknown"; s++ {
+		want = append(want, s.String())
+	}
+	for _, d := range loadDashboards(t) {
+		for _, v := range d.Templating.List {
+			if v.Name != "source" {
+				continue
+			}
+			var options []string
+			for _, o := range v.Options {
+				if o.Value != "$__all" {
+					options = append(options, o.Value)
+				}
+			}
+			query := strings.Split(v.Query, ",")
+			if !slices.Equal(options, want) || !slices.Equal(query, want) || !v.IncludeAll || !v.Multi {
+				t.Errorf("%s: source variable has options %q, query %q, includeAll %v, multi %v; want %q with All and multi-value",
+					d.file, options, query, v.IncludeAll, v.Multi, want)
+			}
+		}
+	}
+}
+
 func validDatasource(ds datasourceRef) bool {
 	return (ds.UID == clickHouseDSUID && ds.Type == clickHouseDSType) || (ds.UID == prometheusDSUID && ds.Type == "prometheus")
 }
@@ -288,14 +366,16 @@ func TestDashboardQueriesReturnRowsOnTheDemoData(t *testing.T) {
 		t.Fatalf("the demo writes to database %q, the test expands ${database} to %q", db, dashboardDatabase)
 	}
 
+	old := make([][]string, len(qs)) // each query's TSV lines on 18.16
 	for i, q := range qs {
 		t.Run(q.String()+" returns rows on 18.16", func(t *testing.T) {
 			out, err := httpQuery(ctx, ch.HTTPAddr(), sqls[i]+"\nFORMAT TabSeparated")
 			if err != nil {
 				t.Fatalf("%v\n%s", err, sqls[i])
 			}
-			if strings.TrimSpace(out) == "" {
-				t.Fatalf("no rows on the demo data:\n%s", sqls[i])
+			old[i] = strings.Split(strings.TrimRight(out, "\n"), "\n")
+			if msg := emptyResult(old[i]); msg != "" {
+				t.Fatalf("%s on the demo data:\n%s", msg, sqls[i])
 			}
 		})
 	}
@@ -330,11 +410,57 @@ func TestDashboardQueriesReturnRowsOnTheDemoData(t *testing.T) {
 			b := blocks[first+i]
 			if !strings.HasPrefix(b.head, "ok    ") {
 				t.Errorf("%s fails on ClickHouse 26: %s\n%s", q, strings.Join(b.lines, "\n"), sqls[i])
-			} else if len(b.lines) == 0 {
-				t.Errorf("%s returns no rows on ClickHouse 26:\n%s", q, sqls[i])
+			} else if msg := emptyResult(b.lines); msg != "" {
+				t.Errorf("%s: %s on ClickHouse 26:\n%s", q, msg, sqls[i])
+			} else if diff := diffResults(old[i], b.lines); diff != "" {
+				t.Errorf("%s gives other rows on ClickHouse 26 than on 18.16: %s\n%s", q, diff, sqls[i])
 			}
 		}
 	})
+}
+
+// emptyResult says why TSV lines show nothing, or returns "": no rows, or rows whose every
+// cell is 0, NaN, NULL or empty, as an aggregate without GROUP BY returns over no data.
+func emptyResult(lines []string) string {
+	if len(lines) == 0 || len(lines) == 1 && lines[0] == "" {
+		return "no rows"
+	}
+	for _, l := range lines {
+		for _, cell := range strings.Split(l, "\t") {
+			switch strings.ToLower(cell) {
+			case "", "0", "nan", "-nan", "\\n", "[]":
+			default:
+				return ""
+			}
+		}
+	}
+	return "only zeros, NaN and NULL"
+}
+
+// diffResults compares two servers' TSV lines as sets of rows; numbers are equal within a
+// relative 1e-9, as servers print floats with different digits.
+func diffResults(a, b []string) string {
+	a, b = slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))
+	if len(a) != len(b) {
+		return fmt.Sprintf("%d rows against %d", len(a), len(b))
+	}
+	for i := range a {
+		ca, cb := strings.Split(a[i], "\t"), strings.Split(b[i], "\t")
+		if len(ca) != len(cb) {
+			return fmt.Sprintf("row %q against %q", a[i], b[i])
+		}
+		for j := range ca {
+			if ca[j] == cb[j] {
+				continue
+			}
+			x, errA := strconv.ParseFloat(ca[j], 64)
+			y, errB := strconv.ParseFloat(cb[j], 64)
+			if errA != nil || errB != nil || math.Abs(x-y) > 1e-9*math.Max(math.Abs(x), math.Abs(y)) {
+				return fmt.Sprintf("row %q against %q", a[i], b[i])
+			}
+		}
+	}
+	return ""
 }
 
 // httpQuery runs query through the server's HTTP interface and returns the response body.
@@ -427,5 +553,43 @@ func chModern(t *testing.T) string {
 		if filepath.Dir(d) == d {
 			t.Fatal("shared/tools/ch-modern not found above the module root; set CHATPULSE_CH_MODERN to its path")
 		}
+	}
+}
+
+func TestDashboardResultChecks(t *testing.T) {
+	empty := []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"no output is no rows", []string{""}, "no rows"},
+		{"an aggregate over nothing shows nothing", []string{"0\t0\tnan\t\\N"}, "only zeros, NaN and NULL"},
+		{"one real value is a result", []string{"0\t0", "0\t12"}, ""},
+		{"a name is a result", []string{"whatsapp\t0"}, ""},
+	}
+	for _, tt := range empty {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := emptyResult(tt.lines); got != tt.want {
+				t.Fatalf("emptyResult(%q) = %q, want %q", tt.lines, got, tt.want)
+			}
+		})
+	}
+	diff := []struct {
+		name string
+		a, b []string
+		same bool
+	}{
+		{"the same rows in another order are the same", []string{"a\t1", "b\t2"}, []string{"b\t2", "a\t1"}, true},
+		{"floats printed with other digits are the same", []string{"x\t0.30000000000000004"}, []string{"x\t0.3"}, true},
+		{"another value differs", []string{"x\t0.3"}, []string{"x\t0.31"}, false},
+		{"another row count differs", []string{"x\t1"}, []string{"x\t1", "y\t2"}, false},
+		{"another text differs", []string{"x\t1"}, []string{"y\t1"}, false},
+	}
+	for _, tt := range diff {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := diffResults(tt.a, tt.b); (got == "") != tt.same {
+				t.Fatalf("diffResults(%q, %q) = %q, want same %v", tt.a, tt.b, got, tt.same)
+			}
+		})
 	}
 }

@@ -13,9 +13,7 @@ import (
 
 	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/gen"
-	"github.com/chatpulse/chatpulse/join"
 	"github.com/chatpulse/chatpulse/processor"
-	"github.com/chatpulse/chatpulse/sessionize"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
@@ -133,7 +131,8 @@ func streamDemo(ctx context.Context, data gen.Dataset, brokers []string, chAddr 
 	say("in all %d messages, %d receipts, %d reactions, %d handovers, %d duplicates, %d bad records",
 		st.Messages, st.Receipts, st.Reactions, st.Handovers, st.Duplicates, data.Poison)
 
-	cfg := config{Log: logConfig{Level: level, Format: "text"}, Join: join.DefaultConfig(), Sessions: sessionize.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
+	cfg := defaultConfig()
+	cfg.Log.Level, cfg.HTTP.Addr = level, ""
 	cfg.Processor.Brokers = brokers
 	cfg.Processor.InputTopics = demoTopics
 	cfg.Processor.Group = "chatpulse-demo"
@@ -150,11 +149,11 @@ func streamDemo(ctx context.Context, data gen.Dataset, brokers []string, chAddr 
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			errs <- runWorker(runCtx, cfg, log, func(proc *processor.Processor) {
+			errs <- runWorker(runCtx, cfg, log, workerHooks{onStart: func(proc *processor.Processor) {
 				p.mu.Lock()
 				p.procs = append(p.procs, proc)
 				p.mu.Unlock()
-			})
+			}})
 		}()
 	}
 	if err := waitCaughtUp(runCtx, cfg.Processor, len(data.Records), func() uint64 {

@@ -574,10 +574,17 @@ func checkProvisioningMount(_ *testing.T, d *deployment) error {
 	if src := mounts(grafana)[grafanaProvisioningTarget]; filepath.Clean(src) != provisioningDir {
 		return fmt.Errorf("the grafana service mounts %q at %s, want ./%s", src, grafanaProvisioningTarget, provisioningDir)
 	}
-	if plugins := grafana.Environment["GF_INSTALL_PLUGINS"]; !strings.Contains(plugins, "grafana-clickhouse-datasource") {
-		return fmt.Errorf("GF_INSTALL_PLUGINS is %q, the ClickHouse datasource needs grafana-clickhouse-datasource", plugins)
+	// Grafana 11 installs plugins named "id version" in GF_INSTALL_PLUGINS, Grafana 12 takes
+	// "id@version" in GF_PLUGINS_PREINSTALL; either way the version is pinned, so that a new
+	// plugin release cannot break the stack.
+	pinned := regexp.MustCompile(`(^|,)\s*grafana-clickhouse-datasource[ @]\d+\.\d+\.\d+\s*(,|$)`)
+	for _, v := range []string{"GF_INSTALL_PLUGINS", "GF_PLUGINS_PREINSTALL"} {
+		if pinned.MatchString(grafana.Environment[v]) {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("GF_INSTALL_PLUGINS %q, GF_PLUGINS_PREINSTALL %q: the ClickHouse datasource needs grafana-clickhouse-datasource at a pinned version",
+		grafana.Environment["GF_INSTALL_PLUGINS"], grafana.Environment["GF_PLUGINS_PREINSTALL"])
 }
 
 func checkPrometheusMount(_ *testing.T, d *deployment) error {

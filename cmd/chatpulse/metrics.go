@@ -10,20 +10,28 @@ import (
 	"github.com/chatpulse/chatpulse/sink"
 )
 
-// registerMetrics adds everything /metrics serves to reg: the processor's metrics and its
-// Kafka client's, the sink writer's, and the Go runtime's and the process's.
-func registerMetrics(reg prometheus.Registerer, proc *processor.Processor, writer *sink.Writer) error {
-	if err := proc.Register(reg); err != nil {
-		return err
-	}
+// registerRuntimeMetrics adds the Go runtime's and the process's metrics to reg; they are
+// served from the start, while the worker still waits for ClickHouse or Kafka.
+func registerRuntimeMetrics(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{
-		writer.Collector(),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register metrics: %w", err)
 		}
+	}
+	return nil
+}
+
+// registerMetrics adds the worker's own metrics to reg: the processor's and its Kafka
+// client's, and the sink writer's.
+func registerMetrics(reg prometheus.Registerer, proc *processor.Processor, writer *sink.Writer) error {
+	if err := proc.Register(reg); err != nil {
+		return err
+	}
+	if err := reg.Register(writer.Collector()); err != nil {
+		return fmt.Errorf("register metrics: %w", err)
 	}
 	return nil
 }

@@ -18,10 +18,7 @@ import (
 	"time"
 
 	"github.com/chatpulse/chatpulse/decode"
-	"github.com/chatpulse/chatpulse/join"
 	"github.com/chatpulse/chatpulse/processor"
-	"github.com/chatpulse/chatpulse/sessionize"
-	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
 
@@ -55,19 +52,13 @@ func TestMetricsCountTheSeedExamples(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	cfg := config{Log: logConfig{Level: slog.LevelError, Format: "text"}, HTTP: httpConfig{Addr: addr},
-		Join: join.DefaultConfig(), Sessions: sessionize.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
-	cfg.Processor.Brokers = kafka.Brokers()
-	cfg.Processor.InputTopics = processor.TopicFormats{"cf": decode.FormatCausalFoundry, "mixed": decode.FormatAuto}
-	cfg.Processor.Group = "metrics"
+	cfg := testWorkerConfig(kafka.Brokers(), ch, processor.TopicFormats{"cf": decode.FormatCausalFoundry, "mixed": decode.FormatAuto}, "metrics", addr)
 	cfg.Processor.Partitions = 3
-	cfg.Processor.CommitInterval = 100 * time.Millisecond
-	cfg.Sink.Addr = ch.Addr()
-	cfg.Sink.FlushInterval = 100 * time.Millisecond
 	done := make(chan error, 1)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	go func() { done <- runWorker(runCtx, cfg, slog.New(slog.DiscardHandler), nil) }()
+	reg := newRecordingRegistry()
+	go func() { done <- runWorker(runCtx, cfg, slog.New(slog.DiscardHandler), workerHooks{registry: reg}) }()
 
 	for {
 		lag, err := processor.Lag(ctx, cfg.Processor)
@@ -168,6 +159,9 @@ func TestMetricsCountTheSeedExamples(t *testing.T) {
 			t.Errorf("no %s* metric", prefix)
 		}
 	}
+	t.Run("every dashboard expression selects series the worker exports", func(t *testing.T) {
+		checkDashboardSeries(t, reg.described(), got)
+	})
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -14,14 +14,11 @@ func cmdMigrate(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	client, err := sink.Open(ctx, cfg.Sink, log)
+	client, err := sink.Connect(ctx, cfg.Sink, log, nil)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	if err := client.Migrate(ctx); err != nil {
-		return err
-	}
+	client.Close()
 	fmt.Fprintf(stdout, "schema of database %s is up to date\n", cfg.Sink.Database)
 	return nil
 }

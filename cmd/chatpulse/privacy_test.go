@@ -19,10 +19,7 @@ import (
 	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/gen"
-	"github.com/chatpulse/chatpulse/join"
 	"github.com/chatpulse/chatpulse/processor"
-	"github.com/chatpulse/chatpulse/sessionize"
-	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
 
@@ -183,19 +180,13 @@ func runPrivacyPipeline(t *testing.T, kafka *testenv.Kafka, ch *testenv.ClickHou
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cfg := config{Log: logConfig{Level: slog.LevelWarn, Format: "text"}, Join: join.DefaultConfig(),
-		Sessions: sessionize.DefaultConfig(), Sink: sink.DefaultConfig(), Processor: processor.DefaultConfig()}
-	cfg.Processor.Brokers = kafka.Brokers()
-	cfg.Processor.InputTopics = in.topics
-	cfg.Processor.Group = database
-	cfg.Processor.CommitInterval = 100 * time.Millisecond
+	cfg := testWorkerConfig(kafka.Brokers(), ch, in.topics, database, "")
 	cfg.Processor.PseudonymizeKey.Decode(key)
-	cfg.Sink.Addr, cfg.Sink.Database = ch.Addr(), database
-	cfg.Sink.FlushInterval = 100 * time.Millisecond
+	cfg.Sink.Database = database
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- runWorker(runCtx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		done <- runWorker(runCtx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), workerHooks{})
 	}()
 	waitLagZero(ctx, t, cfg.Processor, done)
 	stop()

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -20,29 +22,51 @@ func cmdRun(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	return runWorker(ctx, cfg, log, nil)
+	return runWorker(ctx, cfg, log, workerHooks{})
 }
 
-// runWorker runs one consumer-group member until ctx ends. The processor stops first, so
-// that its revoke flushes and commits through a still running sink; then the sink stops.
-// onStart, when set, receives the processor once it exists.
-func runWorker(ctx context.Context, cfg config, log *slog.Logger, onStart func(*processor.Processor)) error {
-	client, err := sink.Open(ctx, cfg.Sink, log)
-	if err != nil {
+// metricsRegistry is where a worker registers the metrics /metrics serves.
+type metricsRegistry interface {
+	prometheus.Registerer
+	prometheus.Gatherer
+}
+
+// workerHooks let the demo, the benchmark and tests look into a worker; the zero value is a
+// plain worker.
+type workerHooks struct {
+	// onStart receives the processor once it exists.
+	onStart func(*processor.Processor)
+	// registry takes the worker's metrics instead of a registry of its own.
+	registry metricsRegistry
+}
+
+// readiness is what /readyz reports; the check changes as the worker starts.
+type readiness struct {
+	check atomic.Pointer[func() error]
+}
+
+func (r *readiness) set(check func() error) { r.check.Store(&check) }
+
+func (r *readiness) err() error {
+	if check := r.check.Load(); check != nil {
+		return (*check)()
+	}
+	return errors.New("starting")
+}
+
+// runWorker runs one consumer-group member until ctx ends. Health checks and metrics answer
+// from the start, so that an orchestrator sees a live worker that waits for ClickHouse or
+// Kafka as not ready rather than as dead. The processor stops first, so that its revoke
+// flushes and commits through a still running sink; then the sink stops.
+func runWorker(ctx context.Context, cfg config, log *slog.Logger, hooks workerHooks) error {
+	reg := hooks.registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	if err := registerRuntimeMetrics(reg); err != nil {
 		return err
 	}
-	defer client.Close()
-	if err := client.Migrate(ctx); err != nil {
-		return err
-	}
-	writer := sink.NewWriter(client, cfg.Sink, log)
-	proc, err := processor.New(cfg.Processor, cfg.state(), writer, log)
-	if err != nil {
-		return err
-	}
-	if onStart != nil {
-		onStart(proc)
-	}
+	var ready readiness
 	if cfg.HTTP.Addr != "" {
 		l, err := net.Listen("tcp", cfg.HTTP.Addr)
 		if err != nil {
@@ -50,20 +74,39 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger, onStart func(*
 		}
 		httpCtx, stopHTTP := context.WithCancel(context.Background())
 		defer stopHTTP()
-		ready := func() error {
-			if err := proc.Ready(); err != nil {
-				return err
-			}
-			return writer.Healthy()
+		metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
+		go serveHTTP(httpCtx, l, healthHandler(ready.err, metrics), log)
+		log.Info("serving health checks and metrics", "addr", l.Addr().String())
+	}
+
+	connecting := errors.New("connecting to ClickHouse")
+	ready.set(func() error { return connecting })
+	client, err := sink.Connect(ctx, cfg.Sink, log, func(err error) {
+		ready.set(func() error { return fmt.Errorf("waiting for ClickHouse: %w", err) })
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting
 		}
-		reg := prometheus.NewRegistry()
-		if err := registerMetrics(reg, proc, writer); err != nil {
-			l.Close()
+		return err
+	}
+	defer client.Close()
+	writer := sink.NewWriter(client, cfg.Sink, log)
+	proc, err := processor.New(cfg.Processor, cfg.state(), writer, log)
+	if err != nil {
+		return err
+	}
+	if err := registerMetrics(reg, proc, writer); err != nil {
+		return err
+	}
+	ready.set(func() error {
+		if err := proc.Ready(); err != nil {
 			return err
 		}
-		metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
-		go serveHTTP(httpCtx, l, healthHandler(ready, metrics), log)
-		log.Info("serving health checks and metrics", "addr", l.Addr().String())
+		return writer.Healthy()
+	})
+	if hooks.onStart != nil {
+		hooks.onStart(proc)
 	}
 
 	procCtx, stopProc := context.WithCancel(ctx)

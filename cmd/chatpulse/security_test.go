@@ -280,13 +280,17 @@ func TestAWrongKafkaPasswordStopsRunWithoutPrintingIt(t *testing.T) {
 	e := startSecureEnv(t)
 	const wrong = "wrong-" + kafkaPassword
 	e.setSecrets(t, true, wrong)
-	// The broker drops refused connections and the client retries; the deadline ends that.
+	// Refused credentials end the worker: it must not wait for Kafka as for a broker that is
+	// down. The deadline is far beyond what that takes.
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	var stdout, stderr lockedBuffer
 	err := run(ctx, []string{"run"}, &stdout, &stderr)
 	if err == nil {
 		t.Fatal("run accepted a wrong password")
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("run waited until its deadline instead of failing: %v", err)
 	}
 	t.Logf("the user sees: %v", err)
 	for _, w := range []string{"SASL authentication failed", "scram-sha-256", kafkaUser} {
@@ -312,6 +316,14 @@ func TestInvalidConfigurationPrintsNoSecret(t *testing.T) {
 			"CHATPULSE_KAFKA_SASL_MECHANISM": "md5", "CHATPULSE_KAFKA_SASL_USER": kafkaUser, "CHATPULSE_KAFKA_SASL_PASSWORD": kafkaPassword}},
 		{"a bad ClickHouse address is rejected without printing the password", map[string]string{
 			"CHATPULSE_CLICKHOUSE_ADDR": "nowhere", "CHATPULSE_CLICKHOUSE_PASSWORD": clickPassword, "CHATPULSE_PSEUDONYMIZE_KEY": pseudonymizeKey}},
+		{"a ClickHouse URL with a password in it is rejected without printing the password", map[string]string{
+			"CHATPULSE_CLICKHOUSE_ADDR": "clickhouse://" + clickUser + ":" + clickPassword + "@ch:9000/db"}},
+		{"a ClickHouse address with credentials is rejected without printing them", map[string]string{
+			"CHATPULSE_CLICKHOUSE_ADDR": clickPassword + "@ch:9000"}},
+		{"a ClickHouse DSN with a password option is rejected without printing the password", map[string]string{
+			"CHATPULSE_CLICKHOUSE_ADDR": "ch:9000?username=" + clickUser + "&password=" + clickPassword}},
+		{"a broker URL with a password in it is rejected without printing the password", map[string]string{
+			"CHATPULSE_KAFKA_BROKERS": "sasl://" + kafkaUser + ":" + kafkaPassword + "@kafka:9092"}},
 		{"a password given twice is rejected without printing it", map[string]string{
 			"CHATPULSE_CLICKHOUSE_PASSWORD": clickPassword, "CHATPULSE_CLICKHOUSE_PASSWORD_FILE": "/etc/hostname"}},
 	}
