@@ -22,6 +22,7 @@ type client struct {
 	*kgo.Client
 	dial Dial
 	auth *authWatch
+	stop context.CancelFunc // ends the context of newCallClient; nil for other clients
 }
 
 // newClient creates a client with the dial options, then opts, then extra.
@@ -52,7 +53,7 @@ func (c client) explain(err error) error {
 		return fmt.Errorf("%w (check CHATPULSE_KAFKA_TLS_CA_FILE and CHATPULSE_KAFKA_TLS_SERVER_NAME): %w", errUntrusted, err)
 	case d.mechanism() != SASLNone && (c.auth.failed.Load() || isAuthError(err)):
 		if errors.Is(err, context.Canceled) && c.auth.failed.Load() {
-			err = errors.New("the brokers refused the credentials") // untilAuthFails ended the call
+			err = errors.New("the brokers refused the credentials") // newCallClient ended the call
 		}
 		return fmt.Errorf("%w (mechanism %s, user %q): check CHATPULSE_KAFKA_SASL_USER and the password: %w",
 			errAuthFailed, d.mechanism(), d.SASLUser, err)
@@ -94,20 +95,33 @@ func isAuthError(err error) bool {
 		errors.Is(err, kerr.UnsupportedSaslMechanism)
 }
 
-// untilAuthFails returns a context that also ends when the brokers refuse the credentials. A
-// broker that drops the connection after a failed SASL exchange leaves the client retrying the
-// request for as long as its retry budget lasts; the one-shot calls of chatpulse stop at once
-// instead, and explain says why.
-func (c client) untilAuthFails(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
+// newCallClient is newClient for the one-shot calls of chatpulse (create and describe topics,
+// produce, read offsets). The context it returns also ends when the brokers refuse the
+// credentials: a broker that drops the connection after a failed SASL exchange leaves the
+// client retrying the request for as long as its retry budget lasts, and the call stops at once
+// instead, explain saying why. Close releases both.
+func newCallClient(ctx context.Context, d Dial, extra []kgo.Opt, opts ...kgo.Opt) (client, context.Context, error) {
+	cl, err := newClient(d, extra, opts...)
+	if err != nil {
+		return client{}, ctx, err
+	}
+	ctx, cl.stop = context.WithCancel(ctx)
 	go func() {
 		select {
-		case <-c.auth.refused:
-			cancel()
+		case <-cl.auth.refused:
+			cl.stop()
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, cancel
+	return cl, ctx, nil
+}
+
+// Close ends the call's context, if any, and closes the client.
+func (c client) Close() {
+	if c.stop != nil {
+		c.stop()
+	}
+	c.Client.Close()
 }
 
 // authWatch notes a failed SASL exchange. Brokers that refuse credentials answer with an error

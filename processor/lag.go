@@ -12,13 +12,11 @@ import (
 // yet. Offsets are committed only after their effects are durable, so a lag of zero means every
 // record produced so far is reflected in ClickHouse.
 func Lag(ctx context.Context, cfg Config, extra ...kgo.Opt) (int64, error) {
-	cl, err := newClient(cfg.Dial, extra)
+	cl, ctx, err := newCallClient(ctx, cfg.Dial, extra)
 	if err != nil {
 		return 0, err
 	}
 	defer cl.Close()
-	ctx, cancel := cl.untilAuthFails(ctx)
-	defer cancel()
 	adm := kadm.NewClient(cl.Client)
 	topics := append(cfg.InputTopics.Topics(), cfg.RepartitionTopic())
 	ends, err := adm.ListEndOffsets(ctx, topics...)

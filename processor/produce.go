@@ -20,7 +20,7 @@ type RawRecord struct {
 // Produce writes records to topic, spread over its partitions by key, and waits until every
 // one is acknowledged.
 func Produce(ctx context.Context, dial Dial, topic string, recs []RawRecord, extra ...kgo.Opt) error {
-	cl, err := newClient(dial, extra,
+	cl, ctx, err := newCallClient(ctx, dial, extra,
 		kgo.DefaultProduceTopic(topic),
 		kgo.ProducerBatchMaxBytes(16<<20),
 	)
@@ -28,8 +28,6 @@ func Produce(ctx context.Context, dial Dial, topic string, recs []RawRecord, ext
 		return err
 	}
 	defer cl.Close()
-	ctx, cancel := cl.untilAuthFails(ctx)
-	defer cancel()
 	const chunk = 5000
 	out := make([]*kgo.Record, 0, chunk)
 	for start := 0; start < len(recs); start += chunk {
@@ -67,13 +65,11 @@ func ProduceLines(ctx context.Context, dial Dial, topic string, r io.Reader, ext
 
 // CreateTopic creates an input topic with the given partition count if it does not exist.
 func CreateTopic(ctx context.Context, dial Dial, topic string, partitions int32, extra ...kgo.Opt) error {
-	cl, err := newClient(dial, extra)
+	cl, ctx, err := newCallClient(ctx, dial, extra)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	ctx, cancel := cl.untilAuthFails(ctx)
-	defer cancel()
 	resp, err := kadm.NewClient(cl.Client).CreateTopic(ctx, partitions, -1, nil, topic)
 	if err == nil {
 		err = resp.Err

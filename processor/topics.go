@@ -17,13 +17,11 @@ import (
 // that existing ones have the configured partition count, since ownership of every key depends
 // on it.
 func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kgo.Opt) error {
-	cl, err := newClient(cfg.Dial, extra)
+	cl, ctx, err := newCallClient(ctx, cfg.Dial, extra)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	ctx, cancel := cl.untilAuthFails(ctx)
-	defer cancel()
 	adm := kadm.NewClient(cl.Client)
 	// The repartition log is replayed to rebuild state when there is no snapshot, so it keeps
 	// every record; the state topic keeps the latest snapshot of each partition.
@@ -75,13 +73,11 @@ func isTopicExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExis
 // inputPartitions counts the partitions of the input topics. An input topic that does not
 // exist yet counts none, and is logged: until it exists, sessions close by the others' progress.
 func inputPartitions(ctx context.Context, cfg Config, log *slog.Logger, extra ...kgo.Opt) (int, error) {
-	cl, err := newClient(cfg.Dial, extra)
+	cl, ctx, err := newCallClient(ctx, cfg.Dial, extra)
 	if err != nil {
 		return 0, err
 	}
 	defer cl.Close()
-	ctx, cancel := cl.untilAuthFails(ctx)
-	defer cancel()
 	topics := cfg.InputTopics.Topics()
 	details, err := kadm.NewClient(cl.Client).ListTopics(ctx, topics...)
 	if err != nil {

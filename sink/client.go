@@ -98,15 +98,15 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger, onRetry func(err
 	var c *Client
 	err := backoff.Retry(ctx, connectBackoff, func(ctx context.Context) error {
 		client, err := Open(ctx, cfg, log)
-		if err == nil {
-			if err = client.Migrate(ctx); err != nil {
-				client.Close()
-			}
+		if err != nil {
+			return err
 		}
-		if err == nil {
-			c = client
+		if err := client.Migrate(ctx); err != nil {
+			client.Close()
+			return err
 		}
-		return err
+		c = client
+		return nil
 	}, Retryable, func(attempt int, err error, wait time.Duration) {
 		if onRetry != nil {
 			onRetry(err)
