@@ -2,12 +2,8 @@ package sink
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -16,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chatpulse/chatpulse/rows"
+	"github.com/chatpulse/chatpulse/testenv"
 )
 
 // TestSchemaAndQueriesRunOnModernClickHouse runs every DDL statement, the report queries,
@@ -24,7 +21,6 @@ import (
 // as the golden files, which 18.16 matches. Database chatpulse holds fixtureSet, engagement
 // holds engagementSet.
 func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
-	tool := chModernPath(t)
 	const db, edb = "chatpulse", "engagement"
 	views := []string{"message_facts", "message_receipts"}
 	var stmts []string
@@ -63,34 +59,21 @@ func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
 		stmts = append(stmts, strings.ReplaceAll(q, "chatpulse.", edb+"."))
 	}
 
-	file := filepath.Join(t.TempDir(), "schema.sql")
-	if err := os.WriteFile(file, []byte(strings.Join(stmts, ";\n")+";\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, tool, file)
-	cmd.Dir = os.TempDir() // chDB reads ./config.xml when there is one
-	out, err := cmd.CombinedOutput()
+	blocks, err := testenv.RunModern(ctx, stmts)
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", tool, file, err, out)
+		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("%d passed, 0 failed", len(stmts)); !strings.Contains(string(out), want) {
-		t.Fatalf("ch-modern output lacks %q:\n%s", want, out)
-	}
-	blocks := resultBlocks(string(out))
-	if len(blocks) != len(stmts) {
-		t.Fatalf("ch-modern printed %d results for %d statements:\n%s", len(blocks), len(stmts), out)
-	}
-	for _, i := range slices.Concat(slices.Collect(maps.Values(results)), slices.Collect(maps.Keys(readme))) {
-		if want := "ok    " + statementHead(stmts[i]); blocks[i].head != want {
-			t.Fatalf("result %d is of %q, want %q", i, blocks[i].head, want)
+	for i, b := range blocks {
+		if !b.OK {
+			t.Fatalf("statement %d fails on the modern server: %s\n%s", i, strings.Join(b.Lines, "\n"), stmts[i])
 		}
 	}
 	names := slices.Sorted(maps.Keys(results))
 	for _, golden := range names {
 		t.Run(golden+" on the modern server matches the golden file", func(t *testing.T) {
-			lines := blocks[results[golden]].lines
+			lines := blocks[results[golden]].Lines
 			if sorted[golden] {
 				sort.Strings(lines)
 			}
@@ -98,43 +81,10 @@ func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
 		})
 	}
 	for i, n := range readme {
-		if len(blocks[i].lines) == 0 {
+		if len(blocks[i].Lines) == 0 {
 			t.Errorf("README query %d returned no rows on the modern server:\n%s", n, stmts[i])
 		}
 	}
-}
-
-// result is what ch-modern printed for one statement: its "ok" line and the TSV lines of its
-// result.
-type result struct {
-	head  string
-	lines []string
-}
-
-// resultBlocks splits ch-modern's output into one result per statement, in order: each starts
-// with an "ok" or "FAIL" line and runs up to the next one or the closing count.
-func resultBlocks(out string) []result {
-	var rs []result
-	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
-		switch {
-		case strings.HasPrefix(l, "ok    ") || strings.HasPrefix(l, "FAIL  "):
-			rs = append(rs, result{head: l})
-		case strings.Contains(l, " passed, ") && strings.HasSuffix(l, " failed"):
-		case len(rs) > 0:
-			rs[len(rs)-1].lines = append(rs[len(rs)-1].lines, l)
-		}
-	}
-	return rs
-}
-
-// statementHead is how ch-modern names a statement: its first 100 characters with every run
-// of white space made one space (counted as bytes, which is right for ASCII statements).
-func statementHead(q string) string {
-	h := strings.Join(strings.Fields(q), " ")
-	if len(h) > 100 {
-		h = h[:100]
-	}
-	return h
 }
 
 // insertsSQL renders every non-empty table of set as INSERT ... VALUES statements.
@@ -186,39 +136,3 @@ func valuesSQL[R any](db string, t table[R], rs []R) string {
 }
 
 var sqlEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\t", `\t`, "\n", `\n`)
-
-// chModernPath returns $CHATPULSE_CH_MODERN, or shared/tools/ch-modern found in a directory
-// above the module root; a missing tool fails the test.
-func chModernPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHATPULSE_CH_MODERN"); p != "" {
-		return p
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
-	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "tools", "ch-modern")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		} else if !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	t.Fatal("shared/tools/ch-modern not found above the module root; set CHATPULSE_CH_MODERN to its path")
-	return ""
-}

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func httpQuery(t *testing.T, ch *ClickHouse, query string) string {
@@ -148,5 +150,28 @@ func TestAPlainClickHouseHasNoTLSAddress(t *testing.T) {
 	ch := ClickHouseForTest(t)
 	if ch.TLSAddr() != "" {
 		t.Fatalf("TLSAddr %q without WithTLS", ch.TLSAddr())
+	}
+}
+
+func TestRunModernReportsEachStatement(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rs, err := RunModern(ctx, []string{
+		"CREATE TABLE t (a UInt8) ENGINE = MergeTree ORDER BY a",
+		"INSERT INTO t (a) VALUES (1), (2)",
+		"SELECT a, a * 10 FROM t ORDER BY a",
+		"SELECT no_such_column FROM t",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ModernResult{{OK: true}, {OK: true}, {OK: true, Lines: []string{"1\t10", "2\t20"}}, {OK: false}}
+	for i, r := range rs {
+		if r.OK != want[i].OK || r.OK && !slices.Equal(r.Lines, want[i].Lines) {
+			t.Errorf("statement %d: %+v, want %+v", i, r, want[i])
+		}
+	}
+	if len(rs[3].Lines) == 0 || !strings.Contains(rs[3].Lines[0], "no_such_column") {
+		t.Errorf("the failed statement's error is %q, want one naming the column", rs[3].Lines)
 	}
 }

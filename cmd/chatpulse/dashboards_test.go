@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -347,7 +346,6 @@ func expandedQueries(t *testing.T, ds []*dashboard, db string) ([]dashboardQuery
 func TestDashboardQueriesReturnRowsOnTheDemoData(t *testing.T) {
 	ds := loadDashboards(t)
 	qs, sqls := expandedQueries(t, ds, dashboardDatabase)
-	tool := chModern(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -400,19 +398,22 @@ func TestDashboardQueriesReturnRowsOnTheDemoData(t *testing.T) {
 		}
 		first := len(stmts)
 		stmts = append(stmts, sqls...)
-		blocks := runModern(t, ctx, tool, dir, stmts)
+		blocks, err := testenv.RunModern(ctx, stmts)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i, b := range blocks[:first] {
-			if !strings.HasPrefix(b.head, "ok    ") {
-				t.Fatalf("schema or data statement fails on ClickHouse 26: %s\n%s", strings.Join(b.lines, "\n"), stmts[i])
+			if !b.OK {
+				t.Fatalf("schema or data statement fails on ClickHouse 26: %s\n%s", strings.Join(b.Lines, "\n"), stmts[i])
 			}
 		}
 		for i, q := range qs {
 			b := blocks[first+i]
-			if !strings.HasPrefix(b.head, "ok    ") {
-				t.Errorf("%s fails on ClickHouse 26: %s\n%s", q, strings.Join(b.lines, "\n"), sqls[i])
-			} else if msg := emptyResult(b.lines); msg != "" {
+			if !b.OK {
+				t.Errorf("%s fails on ClickHouse 26: %s\n%s", q, strings.Join(b.Lines, "\n"), sqls[i])
+			} else if msg := emptyResult(b.Lines); msg != "" {
 				t.Errorf("%s: %s on ClickHouse 26:\n%s", q, msg, sqls[i])
-			} else if diff := diffResults(old[i], b.lines); diff != "" {
+			} else if diff := diffResults(old[i], b.Lines); diff != "" {
 				t.Errorf("%s gives other rows on ClickHouse 26 than on 18.16: %s\n%s", q, diff, sqls[i])
 			}
 		}
@@ -482,78 +483,6 @@ func httpQuery(ctx context.Context, addr, query string) (string, error) {
 		return "", fmt.Errorf("clickhouse answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
 	return string(body), nil
-}
-
-// modernResult is what ch-modern printed for one statement: its "ok" or "FAIL" line and the
-// lines after it (the TSV result, or the error).
-type modernResult struct {
-	head  string
-	lines []string
-}
-
-// runModern runs stmts in one ch-modern session and returns one result per statement. The tool
-// runs from a directory without config.xml (chDB reads one when it is there) and splits
-// statements on ';' at the end of a line.
-func runModern(t *testing.T, ctx context.Context, tool, dir string, stmts []string) []modernResult {
-	t.Helper()
-	file := filepath.Join(dir, "dashboards.sql")
-	if err := os.WriteFile(file, []byte(strings.Join(stmts, ";\n")+";\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, tool, file)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	var rs []modernResult
-	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		switch {
-		case strings.HasPrefix(l, "ok    ") || strings.HasPrefix(l, "FAIL  "):
-			rs = append(rs, modernResult{head: l})
-		case strings.Contains(l, " passed, ") && strings.HasSuffix(l, " failed"):
-		case len(rs) > 0:
-			rs[len(rs)-1].lines = append(rs[len(rs)-1].lines, l)
-		}
-	}
-	if len(rs) != len(stmts) {
-		t.Fatalf("%s printed %d results for %d statements (%v):\n%s", tool, len(rs), len(stmts), err, out)
-	}
-	for i, r := range rs {
-		if want := "ok    " + modernHead(stmts[i]); r.head != want && !strings.HasPrefix(r.head, "FAIL  ") {
-			t.Fatalf("result %d is of %q, want %q", i, r.head, want)
-		}
-	}
-	return rs
-}
-
-// modernHead is how ch-modern names a statement: its first 100 characters with each run of
-// white space made one space.
-func modernHead(q string) string {
-	h := strings.Join(strings.Fields(q), " ")
-	if len(h) > 100 {
-		h = h[:100]
-	}
-	return h
-}
-
-// chModern returns $CHATPULSE_CH_MODERN, or shared/tools/ch-modern in a directory above the
-// module root; a missing tool fails the test.
-func chModern(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHATPULSE_CH_MODERN"); p != "" {
-		return p
-	}
-	dir, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "tools", "ch-modern")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if filepath.Dir(d) == d {
-			t.Fatal("shared/tools/ch-modern not found above the module root; set CHATPULSE_CH_MODERN to its path")
-		}
-	}
 }
 
 func TestDashboardResultChecks(t *testing.T) {
