@@ -1,0 +1,217 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// ClusterName is the cluster's name in every node's remote_servers, as ON CLUSTER and
+// Distributed name it.
+const ClusterName = "chatpulse"
+
+// ClickHouseCluster is a ZooKeeper server and shards x replicas ClickHouse servers on one
+// machine, each a child process with its own ports and data directory. Every node's
+// configuration names the cluster (internal_replication on, so a Distributed insert writes one
+// replica and replication copies it), the ZooKeeper server, distributed DDL and its own {shard}
+// and {replica} macros.
+type ClickHouseCluster struct {
+	ZooKeeper *ZooKeeper
+	// Nodes are in shard order, then replica order: Nodes[(shard-1)*replicas+replica-1].
+	Nodes []*ClusterNode
+}
+
+// ClusterNode is one ClickHouse server of a cluster; its Kill and Restart keep its ports and
+// data directory.
+type ClusterNode struct {
+	*ClickHouse
+	// Shard and Replica count from 1; Shard is shard_num in system.clusters.
+	Shard, Replica int
+	// Name is the node's {replica} macro, unique in the cluster: "s1r2" is shard 1, replica 2.
+	Name string
+	// interserverPort serves replica-to-replica part fetches.
+	interserverPort int
+}
+
+// StartClickHouseCluster starts ZooKeeper and shards x replicas ClickHouse servers and waits
+// until all of them answer.
+func StartClickHouseCluster(ctx context.Context, log *slog.Logger, shards, replicas int) (*ClickHouseCluster, error) {
+	if shards < 1 || replicas < 1 {
+		return nil, fmt.Errorf("clickhouse cluster: %d shards x %d replicas", shards, replicas)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	bin, err := clickHouseBinary()
+	if err != nil {
+		return nil, err
+	}
+	zk, err := StartZooKeeper(ctx, log.With("server", "zookeeper"))
+	if err != nil {
+		return nil, err
+	}
+	c := &ClickHouseCluster{ZooKeeper: zk}
+	if err := c.setUpNodes(log, bin, shards, replicas); err != nil {
+		return nil, errors.Join(err, c.Close())
+	}
+	if err := c.startNodes(ctx); err != nil {
+		return nil, errors.Join(err, c.Close())
+	}
+	return c, nil
+}
+
+// ClickHouseClusterForTest starts a cluster for one test and closes it when the test ends. A
+// cluster that cannot start fails the test, except that without the zookeeper package it skips
+// the test outside CI (CI=true fails it).
+func ClickHouseClusterForTest(t testing.TB, shards, replicas int) *ClickHouseCluster {
+	t.Helper()
+	if _, err := zooKeeperInstalled(); err != nil {
+		missingComponent(t, err)
+		return nil
+	}
+	c, err := StartClickHouseCluster(context.Background(), nil, shards, replicas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c
+}
+
+// missingComponent fails t in CI, where every component must be installed, and skips it
+// elsewhere.
+func missingComponent(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true and a test component is missing: %v", err)
+	}
+	t.Skipf("skipped: %v", err)
+}
+
+// Node is the node of shard, replica (both from 1).
+func (c *ClickHouseCluster) Node(shard, replica int) *ClusterNode {
+	for _, n := range c.Nodes {
+		if n.Shard == shard && n.Replica == replica {
+			return n
+		}
+	}
+	return nil
+}
+
+// KillZooKeeper ends ZooKeeper with SIGKILL; replicated tables turn read-only until it is back.
+func (c *ClickHouseCluster) KillZooKeeper() error { return c.ZooKeeper.Kill() }
+
+// RestartZooKeeper starts ZooKeeper again on the same port with the same data.
+func (c *ClickHouseCluster) RestartZooKeeper(ctx context.Context) error {
+	return c.ZooKeeper.Restart(ctx)
+}
+
+// Close stops every server and removes their directories. Closing twice is a no-op.
+func (c *ClickHouseCluster) Close() error {
+	errs := make([]error, len(c.Nodes)+1)
+	var wg sync.WaitGroup
+	for i, n := range c.Nodes {
+		wg.Go(func() { errs[i] = n.Close() })
+	}
+	wg.Wait()
+	// ZooKeeper last: a server that loses it while it stops waits for it.
+	errs[len(c.Nodes)] = c.ZooKeeper.Close()
+	return errors.Join(errs...)
+}
+
+// setUpNodes gives every node its ports, directories and configuration before any starts,
+// since each node's remote_servers names every other node's port.
+func (c *ClickHouseCluster) setUpNodes(log *slog.Logger, bin string, shards, replicas int) error {
+	for s := 1; s <= shards; s++ {
+		for r := 1; r <= replicas; r++ {
+			name := fmt.Sprintf("s%dr%d", s, r)
+			dir, err := os.MkdirTemp("", "chatpulse-clickhouse-"+name+"-")
+			if err != nil {
+				return fmt.Errorf("clickhouse temp dir: %w", err)
+			}
+			n := &ClusterNode{ClickHouse: &ClickHouse{log: log.With("server", name), bin: bin, dir: dir}, Shard: s, Replica: r, Name: name}
+			c.Nodes = append(c.Nodes, n)
+			if err := n.setUp(); err != nil {
+				return err
+			}
+			ports, err := freePorts(1)
+			if err != nil {
+				return err
+			}
+			n.interserverPort = ports[0]
+		}
+	}
+	remote := c.remoteServers()
+	for _, n := range c.Nodes {
+		if err := os.MkdirAll(filepath.Join(n.dir, "config.d"), 0o755); err != nil {
+			return fmt.Errorf("clickhouse config.d: %w", err)
+		}
+		cfg := fmt.Sprintf(clusterNodeConfig, remote, c.ZooKeeper.Port(), n.interserverPort, n.Shard, n.Name, ClusterName)
+		if err := os.WriteFile(filepath.Join(n.dir, "config.d", "cluster.xml"), []byte(cfg), 0o644); err != nil {
+			return fmt.Errorf("write clickhouse cluster config: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *ClickHouseCluster) startNodes(ctx context.Context) error {
+	errs := make([]error, len(c.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.Nodes {
+		wg.Go(func() {
+			if err := n.start(ctx); err != nil {
+				errs[i] = fmt.Errorf("clickhouse %s: %w", n.Name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// remoteServers is the remote_servers section every node shares.
+func (c *ClickHouseCluster) remoteServers() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "    <remote_servers>\n        <%s>\n", ClusterName)
+	for i, n := range c.Nodes {
+		if n.Replica == 1 {
+			b.WriteString("            <shard>\n                <internal_replication>true</internal_replication>\n")
+		}
+		fmt.Fprintf(&b, "                <replica><host>127.0.0.1</host><port>%d</port></replica>\n", n.tcpPort)
+		if i == len(c.Nodes)-1 || c.Nodes[i+1].Replica == 1 {
+			b.WriteString("            </shard>\n")
+		}
+	}
+	fmt.Fprintf(&b, "        </%s>\n    </remote_servers>\n", ClusterName)
+	return b.String()
+}
+
+// clusterNodeConfig is config.d/cluster.xml, which the server merges into config.xml. The
+// interserver host is loopback so that a replica fetches parts from the address its peer
+// listens on, not from the machine's host name.
+const clusterNodeConfig = `<?xml version="1.0"?>
+<yandex>
+%s    <zookeeper>
+        <node><host>127.0.0.1</host><port>%d</port></node>
+        <session_timeout_ms>10000</session_timeout_ms>
+    </zookeeper>
+    <distributed_ddl>
+        <path>/clickhouse/task_queue/ddl</path>
+    </distributed_ddl>
+    <interserver_http_host>127.0.0.1</interserver_http_host>
+    <interserver_http_port>%d</interserver_http_port>
+    <macros>
+        <shard>%d</shard>
+        <replica>%s</replica>
+        <cluster>%s</cluster>
+    </macros>
+</yandex>
+`
