@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
+
+// A DDL worker waits for ZooKeeper, which a test may restart at the same time.
+const clusterDDLReadyTimeout = 90 * time.Second
 
 // ClusterName is the cluster's name in every node's remote_servers, as ON CLUSTER and
 // Distributed name it.
@@ -80,11 +85,24 @@ func ClickHouseClusterForTest(t testing.TB, shards, replicas int) *ClickHouseClu
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(c.logTails())
+		}
 		if err := c.Close(); err != nil {
 			t.Error(err)
 		}
 	})
 	return c
+}
+
+// logTails is the end of every server's log, for a failed test.
+func (c *ClickHouseCluster) logTails() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "zookeeper log tail:\n%s\n", fileTail(c.ZooKeeper.logPath(), zooKeeperLogTail))
+	for _, n := range c.Nodes {
+		fmt.Fprintf(&b, "clickhouse %s log tail:\n%s\n", n.Name, n.logTail())
+	}
+	return b.String()
 }
 
 // missingComponent fails t in CI, where every component must be installed, and skips it
@@ -168,13 +186,76 @@ func (c *ClickHouseCluster) startNodes(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, n := range c.Nodes {
 		wg.Go(func() {
-			if err := n.start(ctx); err != nil {
+			err := n.start(ctx)
+			if err == nil {
+				err = n.waitDDLWorker(ctx, 0)
+			}
+			if err != nil {
 				errs[i] = fmt.Errorf("clickhouse %s: %w", n.Name, err)
 			}
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// Restart stops the node if it runs and starts it again on the same ports with the same data,
+// then waits until it can take distributed DDL, which needs ZooKeeper up.
+func (n *ClusterNode) Restart(ctx context.Context) error {
+	var from int64
+	if fi, err := os.Stat(n.logPath()); err == nil {
+		from = fi.Size()
+	}
+	if err := n.ClickHouse.Restart(ctx); err != nil {
+		return fmt.Errorf("clickhouse %s: %w", n.Name, err)
+	}
+	if err := n.waitDDLWorker(ctx, from); err != nil {
+		return fmt.Errorf("clickhouse %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// ddlWorkerReady is what 18.16's distributed DDL worker logs once it holds its ZooKeeper
+// session. An ON CLUSTER query that reaches the server before that crashes it (the query
+// thread uses the worker's session while it is still null), so a node is started only after
+// this line.
+const ddlWorkerReady = "<Debug> DDLWorker: Processing tasks"
+
+// waitDDLWorker waits until the server's log holds ddlWorkerReady after byte offset from.
+func (n *ClusterNode) waitDDLWorker(ctx context.Context, from int64) error {
+	ctx, cancel := context.WithTimeout(ctx, clusterDDLReadyTimeout)
+	defer cancel()
+	n.mu.Lock()
+	exited := n.exited
+	n.mu.Unlock()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if logHoldsAfter(n.logPath(), from, ddlWorkerReady) {
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("exited before its DDL worker started\nserver log tail:\n%s", n.logTail())
+		case <-ctx.Done():
+			return fmt.Errorf("its DDL worker did not start (is ZooKeeper up?): %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// logHoldsAfter tells whether the file holds line after byte offset from.
+func logHoldsAfter(path string, from int64, line string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return false
+	}
+	b, err := io.ReadAll(f)
+	return err == nil && strings.Contains(string(b), line)
 }
 
 // remoteServers is the remote_servers section every node shares.
@@ -194,11 +275,14 @@ func (c *ClickHouseCluster) remoteServers() string {
 	return b.String()
 }
 
-// clusterNodeConfig is config.d/cluster.xml, which the server merges into config.xml. The
-// interserver host is loopback so that a replica fetches parts from the address its peer
+// clusterNodeConfig is config.d/cluster.xml, which the server merges into config.xml. Debug
+// logging shows when the DDL worker is ready (ddlWorkerReady). The interserver host is loopback so that a replica fetches parts from the address its peer
 // listens on, not from the machine's host name.
 const clusterNodeConfig = `<?xml version="1.0"?>
 <yandex>
+    <logger>
+        <level>debug</level>
+    </logger>
 %s    <zookeeper>
         <node><host>127.0.0.1</host><port>%d</port></node>
         <session_timeout_ms>10000</session_timeout_ms>
