@@ -76,8 +76,7 @@ func StartClickHouseCluster(ctx context.Context, log *slog.Logger, shards, repli
 // the test outside CI (CI=true fails it).
 func ClickHouseClusterForTest(t testing.TB, shards, replicas int) *ClickHouseCluster {
 	t.Helper()
-	if _, err := zooKeeperInstalled(); err != nil {
-		missingComponent(t, err)
+	if !zooKeeperForTest(t) {
 		return nil
 	}
 	c, err := StartClickHouseCluster(context.Background(), nil, shards, replicas)
@@ -103,16 +102,6 @@ func (c *ClickHouseCluster) logTails() string {
 		fmt.Fprintf(&b, "clickhouse %s log tail:\n%s\n", n.Name, n.logTail())
 	}
 	return b.String()
-}
-
-// missingComponent fails t in CI, where every component must be installed, and skips it
-// elsewhere.
-func missingComponent(t testing.TB, err error) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true and a test component is missing: %v", err)
-	}
-	t.Skipf("skipped: %v", err)
 }
 
 // Node is the node of shard, replica (both from 1).

@@ -2,10 +2,12 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -288,5 +290,38 @@ func TestAClusterConvergesAfterReplicasAndZooKeeperAreKilledMidInsert(t *testing
 		if r1 != r2 || strings.HasPrefix(r1, "0\t") {
 			t.Errorf("shard %d: replica 1 holds %q (keys, checksum), replica 2 %q", s, r1, r2)
 		}
+	}
+}
+
+func TestClosingAClusterStopsAndRemovesEveryServer(t *testing.T) {
+	if !zooKeeperForTest(t) {
+		return
+	}
+	c, err := StartClickHouseCluster(context.Background(), nil, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{c.ZooKeeper.Dir()}
+	for _, n := range c.Nodes {
+		dirs = append(dirs, n.Dir())
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still there after Close: %v", d, err)
+		}
+	}
+	if zooKeeperServing(context.Background(), c.ZooKeeper.Addr()) {
+		t.Error("ZooKeeper still serves after Close")
+	}
+	for _, n := range c.Nodes {
+		if _, err := http.Get("http://" + n.HTTPAddr() + "/ping"); err == nil {
+			t.Errorf("%s still answers after Close", n.Name)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }

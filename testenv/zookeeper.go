@@ -15,13 +15,16 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
+// zooKeeperJar is Debian's zookeeper package; its manifest's Class-Path names every jar it
+// needs, so it is the whole class path but for a logging backend. A variable so that a test can
+// make it missing.
+var zooKeeperJar = "/usr/share/java/zookeeper.jar"
+
 const (
-	// zooKeeperJar is Debian's zookeeper package; its manifest's Class-Path names every jar it
-	// needs, so it is the whole class path but for a logging backend.
-	zooKeeperJar        = "/usr/share/java/zookeeper.jar"
 	zooKeeperLogBackend = "/usr/share/java/slf4j-simple.jar"
 	zooKeeperMain       = "org.apache.zookeeper.server.ZooKeeperServerMain"
 	// A JVM that starts while other servers start too may take this long on two busy cores.
@@ -70,6 +73,21 @@ func StartZooKeeper(ctx context.Context, log *slog.Logger) (*ZooKeeper, error) {
 		return nil, err
 	}
 	return z, nil
+}
+
+// zooKeeperForTest tells whether Debian's zookeeper package is installed. Without it, it fails
+// t in CI (CI=true), where every component must be installed, and skips t elsewhere.
+func zooKeeperForTest(t testing.TB) bool {
+	t.Helper()
+	if _, err := zooKeeperInstalled(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and a test component is missing: %v", err)
+		} else {
+			t.Skipf("skipped: %v", err)
+		}
+		return false
+	}
+	return true
 }
 
 // zooKeeperInstalled returns the java binary when Debian's zookeeper package is installed.
