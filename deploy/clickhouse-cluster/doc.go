@@ -1,0 +1,3 @@
+// Package clickhousecluster holds the ClickHouse and Keeper configuration of
+// docker-compose.cluster.yml; its test checks that the compose file and these files agree.
+package clickhousecluster
