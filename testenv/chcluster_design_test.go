@@ -106,6 +106,18 @@ func TestTheClusterSchemaOfTheDesignNote(t *testing.T) {
 		}
 	})
 
+	// The shape of group_daily's message branch: a Distributed table filtered by a subquery over
+	// another one.
+	const filtered = "SELECT count() FROM chatpulse.messages WHERE (source, tenant, msg_id) %s (SELECT source, tenant, msg_id FROM chatpulse.receipts WHERE tenant = 't1')"
+	t.Run("an IN subquery over a Distributed table is refused, GLOBAL IN is exact", func(t *testing.T) {
+		if _, err := clusterQuery(ctx, first, fmt.Sprintf(filtered, "IN"), nil); err == nil || !strings.Contains(err.Error(), "Double-distributed") {
+			t.Fatalf("IN: got %v, want the double-distributed refusal", err)
+		}
+		if got := mustClusterQuery(t, first, fmt.Sprintf(filtered, "GLOBAL IN"), nil); got != "150\n" {
+			t.Fatalf("GLOBAL IN: %q messages, want the 150 of tenant t1", got)
+		}
+	})
+
 	t.Run("every server sees every applied migration", func(t *testing.T) {
 		mustClusterQuery(t, c.Node(2, 2), "INSERT INTO chatpulse.schema_migrations (version, name, applied_at) VALUES (1, 'one', now())", nil)
 		syncReplicas(ctx, t, c, "chatpulse.schema_migrations")
