@@ -4,7 +4,8 @@
 # does not exist in 18.16. testenv runs it as a child process with its own generated zoo.cfg, so
 # the system service the package ships is neither configured nor started here.
 set -euo pipefail
-[ -f /usr/share/zookeeper/bin/zkServer.sh ] && exit 0
+# testenv runs the jar itself, with the java the package depends on.
+[ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1 && exit 0
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null 2>&1 || { echo "deps-cluster: missing zookeeper; install as root: apt-get install -y zookeeper" >&2; exit 1; }

@@ -275,6 +275,9 @@ func TestAClusterConvergesAfterReplicasAndZooKeeperAreKilledMidInsert(t *testing
 		t.Fatal(err)
 	}
 	t.Logf("%d batches written, %d inserts failed and were retried; the last failure: %v", w.done, w.failures, w.lastFailure)
+	if w.failures == 0 {
+		t.Fatal("no insert failed while ZooKeeper was down: the kills did not reach the writer")
+	}
 	syncReplicas(ctx, t, c, "db.chaos_local")
 
 	rows := w.batches * w.size
