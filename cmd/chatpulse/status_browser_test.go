@@ -56,7 +56,12 @@ func checkStatusPageInBrowser(t *testing.T, ctx context.Context, w statusWorker,
 		defer mu.Unlock()
 		switch e := ev.(type) {
 		case *runtime.EventExceptionThrown:
-			jsErrors = append(jsErrors, fmt.Sprintf("%s at %d:%d", e.ExceptionDetails.Text, e.ExceptionDetails.LineNumber, e.ExceptionDetails.ColumnNumber))
+			d := e.ExceptionDetails
+			what := d.Text
+			if d.Exception != nil {
+				what += " " + d.Exception.Description
+			}
+			jsErrors = append(jsErrors, fmt.Sprintf("%s at %d:%d", what, d.LineNumber, d.ColumnNumber))
 		case *runtime.EventConsoleAPICalled:
 			if e.Type == runtime.ConsoleAPICalledTypeError {
 				jsErrors = append(jsErrors, fmt.Sprintf("console.error %v", e.Args))
