@@ -81,8 +81,14 @@ func buildChatlayer(cfg Config, g rng, engage bool) *clWorld {
 		t := clk.next(g)
 		u := pick(g, w.users[:clk.available(len(w.users))])
 		role := "" // drawn
-		if w.maybeHandover(g, u, t-1) && engage {
-			role = "user" // the user writes on; the agent answers minutes after the handover
+		at := t - 1
+		if engage {
+			// The user asks, the bot hands the conversation over right after, and the agent
+			// answers minutes later, all in the user's session.
+			at = t + 1
+		}
+		if w.maybeHandover(g, u, at) && engage {
+			role = "user"
 		}
 		m := w.newMessage(g, u, t, role)
 		w.msgs = append(w.msgs, m)
@@ -99,7 +105,7 @@ func buildChatlayer(cfg Config, g rng, engage bool) *clWorld {
 	return w
 }
 
-// maybeHandover moves the conversation between bot and agent just before a message; it reports
+// maybeHandover moves the conversation between bot and agent around a message; it reports
 // whether it moved it to an agent.
 func (w *clWorld) maybeHandover(g rng, u *clUser, at int64) bool {
 	h := &clHandover{user: u, at: at}

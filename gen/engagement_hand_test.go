@@ -58,11 +58,11 @@ func TestSmallEngagementHandCheckedRows(t *testing.T) {
 		// scripted user wrote only on the 14th.
 		{"a day's DAU, WAU and MAU differ", "dau_wau_mau", "2024-02-21\t4\t18\t19\t0.21052631578947367"},
 		{"a Chatlayer handover to an agent names the user", "handovers",
-			"chatlayer\t\tother\t3744280a-1cdd-402f-ba66-0a7e3f864392\t3744280a-1cdd-402f-ba66-0a7e3f864392\tagent\t1707923965491"},
+			"chatlayer\t\tother\t3744280a-1cdd-402f-ba66-0a7e3f864392\t3744280a-1cdd-402f-ba66-0a7e3f864392\tagent\t1707923965493"},
 		{"an Expertflow handoff names no end user", "handovers",
 			"expertflow\t\tfacebook\tc2f496cdb7358afad5d0dc41\t\tagent\t1708279811198"},
-		// The user writes 1 ms after the handover at 1707923965491; the agent answers at
-		// 1707923992605, 27 s later, with "👍🏽": the id is "cl-" and SHA-256 over the
+		// The user writes at 1707923965492, the bot hands over 1 ms later; the agent answers
+		// at 1707923992605, 27 s after the handover, with "👍🏽": the id is "cl-" and SHA-256 over the
 		// length-prefixed user, "1707923992605", "message", "text", "👍🏽", "", "".
 		{"an agent answers within minutes of the handover", "message_facts",
 			"chatlayer\t\tother\tcl-49b48a0cff2ce6d2062d898ca29d6668\t3744280a-1cdd-402f-ba66-0a7e3f864392\tagent\t" +

@@ -210,7 +210,7 @@ func waitCaughtUp(ctx context.Context, cfg processor.Config, produced int, say f
 }
 
 // progressEvery is how often the demo says how far the workers are.
-const progressEvery = 2 * time.Second
+const progressEvery = time.Second
 
 func printPipeline(w io.Writer, procs []*processor.Processor) {
 	var records, events, dead, joined, held, expired, neg uint64

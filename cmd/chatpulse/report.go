@@ -60,9 +60,13 @@ func writeReport(w io.Writer, r sink.Report) error {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Largest groups at the end of %s\tmembers\tactive that day\n", day)
+	fmt.Fprintf(tw, "Largest groups at the end of %s (source / tenant / group)\tmembers\tactive that day\n", day)
 	for _, g := range e.Groups {
-		fmt.Fprintf(tw, "  %s / %s / %s\t%d\t%d\n", g.Source, g.Tenant, g.GroupID, g.Members, g.Active)
+		name := g.Source + " / " + g.GroupID
+		if g.Tenant != "" {
+			name = g.Source + " / " + g.Tenant + " / " + g.GroupID
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\n", name, g.Members, g.Active)
 	}
 	return tw.Flush()
 }
