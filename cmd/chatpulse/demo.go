@@ -87,6 +87,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	pipe.mu.Lock()
 	printPipeline(stdout, pipe.procs)
 	pipe.mu.Unlock()
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "Checked against the values the generator computed on its own")
 	return checkExpected(ctx, client, data.Expected, stdout)
 }
 
