@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +72,26 @@ func TestHelpNamesACommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"help", "nosuch"}, &out, &out); err != errUsage {
 		t.Errorf("chatpulse help nosuch: %v, want the usage error", err)
+	}
+}
+
+// TestTheBinaryExitsZeroOnHelp builds chatpulse and asks every command for --help the way a
+// user does, checking the exit status main gives.
+func TestTheBinaryExitsZeroOnHelp(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "chatpulse")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, c := range commands() {
+		for _, flag := range []string{"-h", "--help"} {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			cmd := exec.CommandContext(ctx, bin, c.name, flag)
+			cmd.Env = append(os.Environ(), "CHATPULSE_KAFKA_BROKERS=127.0.0.1:1", "CHATPULSE_HTTP_ADDR=")
+			out, err := cmd.CombinedOutput()
+			cancel()
+			if err != nil || !strings.HasPrefix(string(out), "usage: chatpulse "+c.name) {
+				t.Errorf("chatpulse %s %s: %v\n%s", c.name, flag, err, out)
+			}
+		}
 	}
 }
