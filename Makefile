@@ -37,6 +37,7 @@ bench: deps
 ## deps: the ClickHouse server the tests and the demo run (Debian's clickhouse-server)
 deps:
 	scripts/deps.sh
+	scripts/deps-status.sh
 
 clean:
 	rm -rf bin

@@ -60,11 +60,16 @@ func build(cfg Config, g rng, p profile) *world {
 	// no event time precedes Start.
 	clk := newClock(cfg, cfg.Messages, 1, 2)
 	var t int64
-	for range cfg.Messages {
+	for i := 0; i < cfg.Messages; i++ {
 		t = clk.next(g)
 		w.avail = clk.available(len(w.users))
 		m := w.newMessage(g, cfg, t)
 		w.add(g, cfg, m)
+		if bot, ok := botPeer(m); ok && p.engage && i+1 < cfg.Messages && g.chance(answerShare) {
+			i++
+			t = clk.answer(g, t, botDelay(g))
+			w.add(g, cfg, w.answer(g, m, bot, t))
+		}
 	}
 	w.lastMs = t
 	if p.engage {
@@ -153,6 +158,32 @@ func (w *world) newMessage(g rng, cfg Config, t int64) *message {
 		}
 	}
 	return m
+}
+
+// botPeer returns the bot of the conversation a user's message is in.
+func botPeer(m *message) (actor, bool) {
+	if m.sender.kind != "user" {
+		return actor{}, false
+	}
+	for _, a := range m.conv.members {
+		if a.kind == "bot" {
+			return a, true
+		}
+	}
+	return actor{}, false
+}
+
+// answer is the bot's text answer to m at t, sometimes as a reply to it.
+func (w *world) answer(g rng, m *message, bot actor, t int64) *message {
+	a := &message{id: g.uuid(), conv: m.conv, platformRaw: m.platformRaw, sender: bot, recipientID: m.sender.id,
+		content: "text", at: newStamp(g, t)}
+	if m.conv.groupID != "" {
+		a.recipientID = m.conv.groupID
+	}
+	if g.chance(replyShare) {
+		a.parent = m
+	}
+	return a
 }
 
 // nonMembers lists the users that are not among the conversation's first members.

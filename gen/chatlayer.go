@@ -57,8 +57,8 @@ type clWorld struct {
 // clContent maps a messageType to the contract's content type.
 var clContent = map[string]string{"text": "text", "postback_v2": "postback", "upload": "upload"}
 
-// buildChatlayer draws the whole Chatlayer model.
-func buildChatlayer(cfg Config, g rng) *clWorld {
+// buildChatlayer draws the whole Chatlayer model; engage makes users' messages answered.
+func buildChatlayer(cfg Config, g rng, engage bool) *clWorld {
 	w := &clWorld{}
 	for i := range cfg.Users {
 		u := &clUser{first: pick(g, efNames), last: pick(g, []string{"Doe", "Peeters", "Janssens", "Ng"})}
@@ -77,17 +77,37 @@ func buildChatlayer(cfg Config, g rng) *clWorld {
 		w.agents = append(w.agents, g.uuid())
 	}
 	clk := newClock(cfg, cfg.Messages, 2, 3)
-	for range cfg.Messages {
+	for i := 0; i < cfg.Messages; i++ {
 		t := clk.next(g)
 		u := pick(g, w.users[:clk.available(len(w.users))])
-		w.maybeHandover(g, u, t-1)
-		w.msgs = append(w.msgs, w.newMessage(g, u, t))
+		role := "" // drawn
+		at := t - 1
+		if engage {
+			// The user asks, the bot hands the conversation over right after, and the agent
+			// answers minutes later, all in the user's session.
+			at = t + 1
+		}
+		if w.maybeHandover(g, u, at) && engage {
+			role = "user"
+		}
+		m := w.newMessage(g, u, t, role)
+		w.msgs = append(w.msgs, m)
+		// A message right after a handover to an agent is always answered.
+		if engage && m.role == "user" && i+1 < cfg.Messages && (role != "" || g.chance(answerShare)) {
+			i++
+			staff, delay := "bot", botDelay(g)
+			if u.agentMode {
+				staff, delay = "agent", agentDelay(g)
+			}
+			w.msgs = append(w.msgs, w.newMessage(g, u, clk.answer(g, t, delay), staff))
+		}
 	}
 	return w
 }
 
-// maybeHandover moves the conversation between bot and agent just before a message.
-func (w *clWorld) maybeHandover(g rng, u *clUser, at int64) {
+// maybeHandover moves the conversation between bot and agent around a message; it reports
+// whether it moved it to an agent.
+func (w *clWorld) maybeHandover(g rng, u *clUser, at int64) bool {
 	h := &clHandover{user: u, at: at}
 	switch {
 	case !u.agentMode && g.chance(clToAgentShare):
@@ -97,11 +117,12 @@ func (w *clWorld) maybeHandover(g rng, u *clUser, at int64) {
 		h.to = "bot"
 		h.role = "agent"
 	default:
-		return
+		return false
 	}
 	h.actorID = w.actorID(g, h.role)
 	u.agentMode = h.to == "agent"
 	w.handovers = append(w.handovers, h)
+	return u.agentMode
 }
 
 // actorID draws the id a bot or agent actor carries, or "" when the record names none.
@@ -118,12 +139,16 @@ func (w *clWorld) actorID(g rng, role string) string {
 	return ""
 }
 
-func (w *clWorld) newMessage(g rng, u *clUser, t int64) *clMessage {
-	m := &clMessage{user: u, at: t, role: "user"}
-	if g.chance(0.45) {
-		m.role = "bot"
-		if u.agentMode {
-			m.role = "agent"
+// newMessage draws a message of u at t; role is its actor, or "" to draw one.
+func (w *clWorld) newMessage(g rng, u *clUser, t int64, role string) *clMessage {
+	m := &clMessage{user: u, at: t, role: role}
+	if role == "" {
+		m.role = "user"
+		if g.chance(0.45) {
+			m.role = "bot"
+			if u.agentMode {
+				m.role = "agent"
+			}
 		}
 	}
 	m.actorID = w.actorID(g, m.role)
@@ -210,7 +235,7 @@ func (w *clWorld) expected() Expected {
 
 func chatlayer(cfg Config, p profile) part {
 	g := newRNG(cfg.Seed)
-	w := buildChatlayer(cfg, g)
+	w := buildChatlayer(cfg, g, p.engage)
 	s := newStream(g, FormatChatlayer, p)
 	replayWithin := hour
 	if p.engage {

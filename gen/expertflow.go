@@ -78,8 +78,8 @@ var (
 	}
 )
 
-// buildExpertflow draws the whole Expertflow model.
-func buildExpertflow(cfg Config, g rng) *efWorld {
+// buildExpertflow draws the whole Expertflow model; engage makes customers' messages answered.
+func buildExpertflow(cfg Config, g rng, engage bool) *efWorld {
 	w := &efWorld{}
 	for range cfg.Users {
 		w.customers = append(w.customers, efParticipant{"user", g.nanoid(), pick(g, efNames)})
@@ -95,15 +95,30 @@ func buildExpertflow(cfg Config, g rng) *efWorld {
 	}
 	clk := newClock(cfg, cfg.Messages, 1, 2)
 	var t int64
-	for range cfg.Messages {
+	for i := 0; i < cfg.Messages; i++ {
 		t = clk.next(g)
 		var c *efConversation
+		var from *efParticipant // drawn
 		if len(w.convs) == 0 || g.chance(efNewConversationShare) {
 			c = w.newConversation(g, t, clk.available(len(w.customers)))
+			if engage {
+				from = &c.customer // the customer opens the conversation
+			}
 		} else {
 			c = pick(g, w.convs[max(0, len(w.convs)-efRecentConversations):])
 		}
-		w.msgs = append(w.msgs, w.newMessage(g, c, t))
+		m := w.newMessage(g, c, t, from)
+		w.msgs = append(w.msgs, m)
+		// The customer's opening message is always answered.
+		if who, ok := c.answerer(); ok && engage && m.sender.role == "user" && i+1 < cfg.Messages && (from != nil || g.chance(answerShare)) {
+			i++
+			delay := botDelay(g)
+			if who.role == "agent" {
+				delay = agentDelay(g)
+			}
+			t = clk.answer(g, t, delay)
+			w.msgs = append(w.msgs, w.newMessage(g, c, t, &who))
+		}
 	}
 	at := t + minute
 	for _, c := range w.convs {
@@ -151,14 +166,37 @@ func (w *efWorld) activity(g rng, c *efConversation, kind string, who efParticip
 	w.activities = append(w.activities, &efActivity{conv: c, kind: kind, who: who, at: newEFStamp(g, at)})
 }
 
-func (w *efWorld) newMessage(g rng, c *efConversation, t int64) *efMessage {
+// answerer is who answers the customer: the agent once one has joined, else the bot.
+func (c *efConversation) answerer() (efParticipant, bool) {
+	var bot *efParticipant
+	for i, p := range c.staff {
+		switch p.role {
+		case "agent":
+			return p, true
+		case "bot":
+			bot = &c.staff[i]
+		}
+	}
+	if bot != nil {
+		return *bot, true
+	}
+	return efParticipant{}, false
+}
+
+// newMessage draws a message in c at t from sender, or from a drawn participant when sender is
+// nil.
+func (w *efWorld) newMessage(g rng, c *efConversation, t int64, sender *efParticipant) *efMessage {
 	m := &efMessage{id: g.nanoid(), conv: c}
 	senders := append([]efParticipant{c.customer}, c.staff...)
-	weights := make([]int, len(senders))
-	for i, p := range senders {
-		weights[i] = efSenderWeights[p.role]
+	if sender != nil {
+		m.sender = *sender
+	} else {
+		weights := make([]int, len(senders))
+		for i, p := range senders {
+			weights[i] = efSenderWeights[p.role]
+		}
+		m.sender = senders[g.weighted(weights...)]
 	}
-	m.sender = senders[g.weighted(weights...)]
 
 	m.kind, m.content = "ChatMessage", "text"
 	switch m.sender.role {
@@ -246,7 +284,7 @@ func (w *efWorld) expected() Expected {
 
 func expertflow(cfg Config, p profile) part {
 	g := newRNG(cfg.Seed)
-	w := buildExpertflow(cfg, g)
+	w := buildExpertflow(cfg, g, p.engage)
 	s := newStream(g, FormatExpertflow, p)
 	var st Stats
 	for _, a := range w.activities {

@@ -119,14 +119,54 @@ func buildVoipbin(cfg Config, g rng, p profile) *vbWorld {
 	}
 
 	clk := newClock(cfg, cfg.Messages, 1, 2)
-	for range cfg.Messages {
+	for i := 0; i < cfg.Messages; i++ {
 		t := clk.next(g)
 		w.clk = clk
 		m := w.newMessage(g, cfg, t)
 		w.msgs = append(w.msgs, m)
 		m.talk.msgs = append(m.talk.msgs, m)
+		if who, ok := w.peer(m); ok && p.engage && i+1 < cfg.Messages && g.chance(answerShare) {
+			i++
+			delay := botDelay(g)
+			if who.role == "agent" {
+				delay = agentDelay(g)
+			}
+			a := w.answer(g, cfg, m, who, clk.answer(g, t, delay))
+			w.msgs = append(w.msgs, a)
+			a.talk.msgs = append(a.talk.msgs, a)
+		}
 	}
 	return w
+}
+
+// peer returns who answers a user's message: the talk's bot, else one of its agents.
+func (w *vbWorld) peer(m *vbMessage) (vbActor, bool) {
+	if m.system || m.sender.role != "user" {
+		return vbActor{}, false
+	}
+	var agent *vbActor
+	for i, a := range m.talk.members {
+		switch a.role {
+		case "bot":
+			return a, true
+		case "agent":
+			agent = &m.talk.members[i]
+		}
+	}
+	if agent != nil {
+		return *agent, true
+	}
+	return vbActor{}, false
+}
+
+// answer is who's text answer to m at t, sometimes as a reply to it.
+func (w *vbWorld) answer(g rng, cfg Config, m *vbMessage, who vbActor, t int64) *vbMessage {
+	a := &vbMessage{id: g.uuid(), created: t, talk: m.talk, sender: who, text: pick(g, texts)}
+	if g.chance(replyShare) {
+		a.parent = m
+	}
+	a.states = vbStates(g, cfg, a, w.prof)
+	return a
 }
 
 func (w *vbWorld) newMessage(g rng, cfg Config, t int64) *vbMessage {

@@ -80,13 +80,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintln(stdout)
-	if _, err := report.WriteTo(stdout); err != nil {
+	if err := writeReport(stdout, report); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
 	pipe.mu.Lock()
 	printPipeline(stdout, pipe.procs)
 	pipe.mu.Unlock()
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "Checked against the values the generator computed on its own")
 	return checkExpected(ctx, client, data.Expected, stdout)
 }
 
@@ -156,7 +158,7 @@ func streamDemo(ctx context.Context, data gen.Dataset, brokers []string, chAddr 
 			}})
 		}()
 	}
-	if err := waitCaughtUp(runCtx, cfg.Processor, len(data.Records), func() uint64 {
+	if err := waitCaughtUp(runCtx, cfg.Processor, len(data.Records), say, func() uint64 {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		var n uint64
@@ -168,7 +170,7 @@ func streamDemo(ctx context.Context, data gen.Dataset, brokers []string, chAddr 
 		p.Close()
 		return nil, err
 	}
-	say("all records processed and committed in %s", time.Since(started).Round(time.Millisecond))
+	say("all records processed and committed in %s", shortDuration(time.Since(started)))
 	return p, nil
 }
 
@@ -179,11 +181,14 @@ func (p *demoPipeline) Close() {
 }
 
 // waitCaughtUp waits until every produced record is consumed and the group has no lag left,
-// which means every row is in ClickHouse.
-func waitCaughtUp(ctx context.Context, cfg processor.Config, produced int, consumed func() uint64, errs <-chan error) error {
+// which means every row is in ClickHouse; every progressEvery it says how far the workers are.
+func waitCaughtUp(ctx context.Context, cfg processor.Config, produced int, say func(string, ...any), consumed func() uint64, errs <-chan error) error {
+	started := time.Now()
 	deadline := time.After(5 * time.Minute)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	progress := time.NewTicker(progressEvery)
+	defer progress.Stop()
 	for {
 		select {
 		case err := <-errs:
@@ -192,6 +197,9 @@ func waitCaughtUp(ctx context.Context, cfg processor.Config, produced int, consu
 			return ctx.Err()
 		case <-deadline:
 			return fmt.Errorf("demo: not caught up after 5 minutes (%d of %d records consumed)", consumed(), produced)
+		case <-progress.C:
+			say("%s: %d of %d raw records processed", shortDuration(time.Since(started)), consumed(), produced)
+			continue
 		case <-tick.C:
 		}
 		if consumed() < uint64(produced) {
@@ -202,6 +210,9 @@ func waitCaughtUp(ctx context.Context, cfg processor.Config, produced int, consu
 		}
 	}
 }
+
+// progressEvery is how often the demo says how far the workers are.
+const progressEvery = time.Second
 
 func printPipeline(w io.Writer, procs []*processor.Processor) {
 	var records, events, dead, joined, held, expired, neg uint64

@@ -12,7 +12,8 @@ import (
 
 // httpConfig is where the worker answers health checks.
 type httpConfig struct {
-	// Addr is the listen address of /healthz, /readyz and /metrics; empty turns the server off.
+	// Addr is the listen address of the status page (/ and /status), /healthz, /readyz and
+	// /metrics; empty turns the server off.
 	Addr string `envconfig:"HTTP_ADDR" default:":8080"`
 }
 
@@ -28,9 +29,13 @@ func (c httpConfig) Validate() error {
 
 // healthHandler answers /healthz while the process runs and /readyz while ready returns nil:
 // an orchestrator restarts a worker that stops answering and sends no traffic to one that is
-// rebuilding state or cannot write to ClickHouse. /metrics is served by metrics.
-func healthHandler(ready func() error, metrics http.Handler) http.Handler {
+// rebuilding state or cannot write to ClickHouse. /metrics is served by metrics; / and /status
+// by statusHandlers when status is not nil.
+func healthHandler(ready func() error, metrics http.Handler, status *workerStatus) http.Handler {
 	mux := http.NewServeMux()
+	if status != nil {
+		statusHandlers(mux, status)
+	}
 	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")

@@ -67,6 +67,7 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger, hooks workerHo
 		return err
 	}
 	var ready readiness
+	status := &workerStatus{ready: &ready}
 	if cfg.HTTP.Addr != "" {
 		l, err := net.Listen("tcp", cfg.HTTP.Addr)
 		if err != nil {
@@ -75,7 +76,7 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger, hooks workerHo
 		httpCtx, stopHTTP := context.WithCancel(context.Background())
 		defer stopHTTP()
 		metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
-		go serveHTTP(httpCtx, l, healthHandler(ready.err, metrics), log)
+		go serveHTTP(httpCtx, l, healthHandler(ready.err, metrics, status), log)
 		log.Info("serving health checks and metrics", "addr", l.Addr().String())
 	}
 
@@ -92,13 +93,17 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger, hooks workerHo
 	}
 	defer client.Close()
 	writer := sink.NewWriter(client, cfg.Sink, log)
-	proc, err := processor.New(cfg.Processor, cfg.state(), writer, log)
+	watch := &sinkWatch{RowWriter: writer,
+		pending: func() float64 { return gaugeOf(writer.Collector(), "chatpulse_sink_pending_rows") }}
+	status.sink.Store(watch)
+	proc, err := processor.New(cfg.Processor, cfg.state(), watch, log)
 	if err != nil {
 		return err
 	}
 	if err := registerMetrics(reg, proc, writer); err != nil {
 		return err
 	}
+	status.proc.Store(proc)
 	ready.set(func() error {
 		if err := proc.Ready(); err != nil {
 			return err

@@ -228,7 +228,7 @@ func assertNoSecrets(t *testing.T, what, text string) {
 
 // TestRunPrintsNoSecret runs `chatpulse run` at debug level against TLS and SASL Kafka and a
 // TLS, password-protected ClickHouse until it has processed a seed, then stops it, and finds no
-// secret in anything it printed.
+// secret in anything it printed or served.
 func TestRunPrintsNoSecret(t *testing.T) {
 	seed, err := os.ReadFile("../../decode/testdata/causalfoundry/seed.jsonl")
 	if err != nil {
@@ -256,11 +256,17 @@ func TestRunPrintsNoSecret(t *testing.T) {
 			if _, err := processor.ProduceLines(ctx, cfg.Processor.Dial, "raw", bytes.NewReader(seed)); err != nil {
 				t.Fatal(err)
 			}
+			addr := freeAddr(t)
+			t.Setenv("CHATPULSE_HTTP_ADDR", addr)
 			var stdout, stderr lockedBuffer
 			runCtx, stop := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- run(runCtx, []string{"run"}, &stdout, &stderr) }()
 			waitLagZero(ctx, t, cfg.Processor, done)
+			// What the worker serves over HTTP shows no secret either.
+			for _, path := range []string{"/", "/status", "/metrics", "/readyz"} {
+				assertNoSecrets(t, path, httpBody(t, "http://"+addr+path))
+			}
 			stop()
 			if err := <-done; err != nil {
 				t.Fatalf("run: %v\n%s", err, stderr.String())
