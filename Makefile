@@ -38,6 +38,7 @@ bench: deps
 deps:
 	scripts/deps.sh
 	scripts/deps-status.sh
+	scripts/deps-cluster.sh
 
 clean:
 	rm -rf bin
