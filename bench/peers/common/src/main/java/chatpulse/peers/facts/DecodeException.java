@@ -32,8 +32,9 @@ public final class DecodeException extends Exception {
 
     private final Reason reason;
 
+    /** The message is "reason: detail", so that a dead-letter header made from it names the reason first. */
     public DecodeException(Reason reason, String detail) {
-        super(detail, null, false, false);
+        super(reason.code() + ": " + detail, null, false, false);
         this.reason = reason;
     }
 
