@@ -1,0 +1,64 @@
+package chatpulse.peers.flink;
+
+import chatpulse.peers.facts.FactsRow;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+
+/** The transactional Kafka sinks: rows keyed by msg_id, and dead letters with their reason and origin in headers. */
+final class Sinks {
+    /** The header names chatpulse's own dead letters carry. */
+    static final String HEADER_REASON = "chatpulse.reason";
+    static final String HEADER_TOPIC = "chatpulse.topic";
+    static final String HEADER_PARTITION = "chatpulse.partition";
+    static final String HEADER_OFFSET = "chatpulse.offset";
+
+    private Sinks() {
+    }
+
+    static KafkaSink<FactsRow> rows(Settings s) {
+        String topic = s.outputTopic();
+        KafkaRecordSerializationSchema<FactsRow> schema = (row, ctx, ts) ->
+                new ProducerRecord<>(topic, null, ts, row.msgId().getBytes(StandardCharsets.UTF_8), row.toJson());
+        return sink(s, schema, s.transactionalIdPrefix() + "-rows");
+    }
+
+    static KafkaSink<DeadLetter> deadLetters(Settings s) {
+        String topic = s.deadLetterTopic();
+        KafkaRecordSerializationSchema<DeadLetter> schema = (d, ctx, ts) -> new ProducerRecord<>(topic, null, d.timestamp(),
+                d.key(), d.value(), headers(d));
+        return sink(s, schema, s.transactionalIdPrefix() + "-dlq");
+    }
+
+    static List<Header> headers(DeadLetter d) {
+        return List.of(
+                new RecordHeader(HEADER_REASON, d.reason().getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader(HEADER_TOPIC, d.topic().getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader(HEADER_PARTITION, Integer.toString(d.partition()).getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader(HEADER_OFFSET, Long.toString(d.offset()).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static <T> KafkaSink<T> sink(Settings s, KafkaRecordSerializationSchema<T> schema, String txPrefix) {
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(s.bootstrapServers())
+                .setRecordSerializer(schema)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(txPrefix)
+                // reuses a small pool of transactional ids instead of minting one per checkpoint
+                .setTransactionNamingStrategy(TransactionNamingStrategy.POOLING)
+                // must outlast a checkpoint interval plus a restart, and stay within the broker's
+                // transaction.max.timeout.ms (15 min by default)
+                .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(s.transactionTimeout().toMillis()))
+                .setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")
+                .setProperty(ProducerConfig.LINGER_MS_CONFIG, "10")
+                .setProperty(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(128 * 1024))
+                .build();
+    }
+}
