@@ -28,7 +28,7 @@ final class RawDeserializer implements KafkaRecordDeserializationSchema<Decoded>
             long at = decoder.decode(value, timestamp, u -> got[got[0] == null ? 0 : 1] = u);
             return new Decoded(at, got[0], got[1], null);
         } catch (DecodeException e) {
-            return new Decoded(timestamp, null, null, new DeadLetter(topic, partition, offset, timestamp, key, value, e.getMessage()));
+            return new Decoded(timestamp, null, null, new DeadLetter(topic, partition, offset, timestamp, key, value, e.reason().code(), e.getMessage()));
         }
     }
 

@@ -14,11 +14,13 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 
 /** The transactional Kafka sinks: rows keyed by msg_id, and dead letters with their reason and origin in headers. */
 final class Sinks {
-    /** The header names chatpulse's own dead letters carry. */
+    /** The header names and values chatpulse's own dead letters carry (processor/raw.go). */
     static final String HEADER_REASON = "chatpulse.reason";
-    static final String HEADER_TOPIC = "chatpulse.topic";
-    static final String HEADER_PARTITION = "chatpulse.partition";
-    static final String HEADER_OFFSET = "chatpulse.offset";
+    static final String HEADER_ERROR = "chatpulse.error";
+    static final String HEADER_TOPIC = "chatpulse.source.topic";
+    static final String HEADER_PARTITION = "chatpulse.source.partition";
+    static final String HEADER_OFFSET = "chatpulse.source.offset";
+    static final String HEADER_FORMAT = "chatpulse.format";
 
     private Sinks() {
     }
@@ -40,6 +42,8 @@ final class Sinks {
     static List<Header> headers(DeadLetter d) {
         return List.of(
                 new RecordHeader(HEADER_REASON, d.reason().getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader(HEADER_ERROR, d.error().getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader(HEADER_FORMAT, "causalfoundry".getBytes(StandardCharsets.UTF_8)),
                 new RecordHeader(HEADER_TOPIC, d.topic().getBytes(StandardCharsets.UTF_8)),
                 new RecordHeader(HEADER_PARTITION, Integer.toString(d.partition()).getBytes(StandardCharsets.UTF_8)),
                 new RecordHeader(HEADER_OFFSET, Long.toString(d.offset()).getBytes(StandardCharsets.UTF_8)));

@@ -70,7 +70,8 @@ class FactsPipelineTest {
         assertEquals(want.size(), byLine.size());
         for (Golden.DeadLetter w : want) {
             DeadLetter d = byLine.get((long) w.line());
-            assertTrue(d.reason().startsWith(w.reason() + ":"), "line " + w.line() + ": " + d.reason());
+            assertEquals(w.reason(), d.reason(), "line " + w.line() + ": " + d.error());
+            assertTrue(d.error().startsWith(w.reason() + ":"), d.error());
             assertArrayEquals(Golden.input().get(w.line() - 1).value(), d.value(), "the raw record, unchanged");
             Header reason = Sinks.headers(d).get(0);
             assertEquals(Sinks.HEADER_REASON, reason.key());
