@@ -3,7 +3,12 @@ package chatpulse.peers.flink;
 import chatpulse.peers.facts.FactsRow;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.DefaultKafkaDatasetIdentifier;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacet;
+import org.apache.flink.connector.kafka.lineage.KafkaDatasetFacetProvider;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
@@ -26,17 +31,55 @@ final class Sinks {
     }
 
     static KafkaSink<FactsRow> rows(Settings s) {
-        String topic = s.outputTopic();
-        KafkaRecordSerializationSchema<FactsRow> schema = (row, ctx, ts) ->
-                new ProducerRecord<>(topic, null, ts, row.msgId().getBytes(StandardCharsets.UTF_8), row.toJson());
-        return sink(s, schema, s.transactionalIdPrefix() + "-rows");
+        return sink(s, new RowSerializer(s.outputTopic()), s.transactionalIdPrefix() + "-rows");
     }
 
     static KafkaSink<DeadLetter> deadLetters(Settings s) {
-        String topic = s.deadLetterTopic();
-        KafkaRecordSerializationSchema<DeadLetter> schema = (d, ctx, ts) -> new ProducerRecord<>(topic, null, d.timestamp(),
-                d.key(), d.value(), headers(d));
-        return sink(s, schema, s.transactionalIdPrefix() + "-dlq");
+        return sink(s, new DeadLetterSerializer(s.deadLetterTopic()), s.transactionalIdPrefix() + "-dlq");
+    }
+
+    /** Writes to one topic, which it names for lineage, as the pooling transaction naming requires. */
+    abstract static class TopicSerializer<T> implements KafkaRecordSerializationSchema<T>, KafkaDatasetFacetProvider {
+        private static final long serialVersionUID = 1L;
+
+        final String topic;
+
+        TopicSerializer(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public Optional<KafkaDatasetFacet> getKafkaDatasetFacet() {
+            return Optional.of(new DefaultKafkaDatasetFacet(DefaultKafkaDatasetIdentifier.ofTopics(List.of(topic))));
+        }
+    }
+
+    /** A row keyed by msg_id, so that compaction keeps the latest row of each message. */
+    static final class RowSerializer extends TopicSerializer<FactsRow> {
+        private static final long serialVersionUID = 1L;
+
+        RowSerializer(String topic) {
+            super(topic);
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(FactsRow row, KafkaSinkContext ctx, Long timestamp) {
+            return new ProducerRecord<>(topic, null, timestamp, row.msgId().getBytes(StandardCharsets.UTF_8), row.toJson());
+        }
+    }
+
+    /** The raw record unchanged, with the reason and origin in headers. */
+    static final class DeadLetterSerializer extends TopicSerializer<DeadLetter> {
+        private static final long serialVersionUID = 1L;
+
+        DeadLetterSerializer(String topic) {
+            super(topic);
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(DeadLetter d, KafkaSinkContext ctx, Long timestamp) {
+            return new ProducerRecord<>(topic, null, d.timestamp(), d.key(), d.value(), headers(d));
+        }
     }
 
     static List<Header> headers(DeadLetter d) {
