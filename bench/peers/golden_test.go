@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/event"
+	"github.com/chatpulse/chatpulse/gen"
 	"github.com/chatpulse/chatpulse/join"
 	"github.com/chatpulse/chatpulse/route"
 	"github.com/chatpulse/chatpulse/rows"
@@ -58,11 +60,93 @@ type deadLetter struct {
 	Reason string `json:"reason"`
 }
 
-// TestGoldenRowsAreChatpulses runs the golden input through chatpulse's decoder, router and join state
-// in input order and folds the rows they yield as the message_facts view does (sink/schema.go), so the
-// golden the peers are held to is chatpulse's own answer.
+// TestGoldenRowsAreChatpulses runs the hand-made golden input through chatpulse's decoder, router and
+// join state in input order and folds the rows they yield as the message_facts view does
+// (sink/schema.go), so the golden the peers are held to is chatpulse's own answer.
 func TestGoldenRowsAreChatpulses(t *testing.T) {
-	input := readInput(t, filepath.Join("testdata", "causalfoundry.jsonl"))
+	dir := "testdata"
+	facts, dead := chatpulseRows(t, readInput(t, filepath.Join(dir, "causalfoundry.jsonl")))
+	if len(facts) == 0 || len(dead) == 0 {
+		t.Fatalf("the golden input yields %d rows and %d dead letters; it must exercise both", len(facts), len(dead))
+	}
+	compareOrWrite(t, filepath.Join(dir, "message_facts.jsonl"), facts)
+	compareOrWrite(t, filepath.Join(dir, "dead_letters.jsonl"), dead)
+}
+
+// generatedConfig is a few thousand records of the benchmark's generator: duplicates, out-of-order,
+// late and skewed receipts, orphans, reactions, replies and poison.
+func generatedConfig() gen.Config {
+	cfg := gen.DefaultConfig()
+	cfg.Seed = 13
+	cfg.Users = 40
+	cfg.Groups = 6
+	cfg.Messages = 300
+	return cfg
+}
+
+// TestGeneratedGoldenRowsAreChatpulsesAndTheGenerators writes a generated Causal Foundry input and
+// the rows chatpulse derives from it, and checks those rows against the generator's own model.
+func TestGeneratedGoldenRowsAreChatpulsesAndTheGenerators(t *testing.T) {
+	dir := filepath.Join("testdata", "generated")
+	ds, err := gen.CausalFoundry(generatedConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := make([]inputRecord, len(ds.Records))
+	for i, r := range ds.Records {
+		input[i] = inputRecord{Timestamp: r.TimestampMs, Value: string(r.Value)}
+	}
+	if *update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inputPath := filepath.Join(dir, "causalfoundry.jsonl")
+	compareOrWrite(t, inputPath, input)
+	// chatpulse reads the file the peers read, byte for byte
+	facts, dead := chatpulseRows(t, readInput(t, inputPath))
+	if len(dead) != ds.Poison {
+		t.Errorf("chatpulse dead-letters %d records, the generator made %d poison", len(dead), ds.Poison)
+	}
+	want := make([]factsRow, len(ds.Expected.MessageFacts))
+	for i, f := range ds.Expected.MessageFacts {
+		want[i] = fromGenerator(f)
+	}
+	slices.SortFunc(want, func(a, b factsRow) int { return cmpString(a.MsgID, b.MsgID) })
+	if !slices.EqualFunc(facts, want, func(a, b factsRow) bool { return reflect.DeepEqual(a, b) }) {
+		t.Errorf("chatpulse's %d rows differ from the generator's %d", len(facts), len(want))
+	}
+	compareOrWrite(t, filepath.Join(dir, "message_facts.jsonl"), facts)
+	compareOrWrite(t, filepath.Join(dir, "dead_letters.jsonl"), dead)
+}
+
+func fromGenerator(f gen.MessageFact) factsRow {
+	r := factsRow{Source: f.Source, Tenant: f.Tenant, Platform: f.Platform, MsgID: f.MsgID,
+		ConversationID: f.ConversationID, SenderType: f.SenderType, SenderID: f.SenderID,
+		RecipientType: f.RecipientType, RecipientID: f.RecipientID, ParentMsgID: f.ParentMsgID,
+		ContentType: f.ContentType, SentAt: f.SentAt.UTC().Format(time.DateTime), SentAtMs: f.SentAtMs,
+		DeliveredLatencyMs: nullable(f.DeliveredLatencyMs), ReadLatencyMs: nullable(f.ReadLatencyMs),
+		Replies: f.Replies, FirstReplyLatencyMs: nullable(f.FirstReplyLatencyMs), Reactions: f.Reactions}
+	if f.Failed {
+		r.Failed = 1
+	}
+	if f.Deleted {
+		r.Deleted = 1
+	}
+	return r
+}
+
+func nullable(n gen.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	return &n.Int64
+}
+
+// chatpulseRows decodes, routes and joins input in order with chatpulse's own code and returns the
+// message_facts rows and the dead letters.
+func chatpulseRows(t *testing.T, input []inputRecord) ([]factsRow, []deadLetter) {
+	t.Helper()
 	state := join.New(join.DefaultConfig())
 	var out rows.Set
 	var dead []deadLetter
@@ -89,12 +173,7 @@ func TestGoldenRowsAreChatpulses(t *testing.T) {
 			}
 		}
 	}
-	facts := messageFacts(&out)
-	if len(facts) == 0 || len(dead) == 0 {
-		t.Fatalf("the golden input yields %d rows and %d dead letters; it must exercise both", len(facts), len(dead))
-	}
-	compareOrWrite(t, filepath.Join("testdata", "message_facts.jsonl"), facts)
-	compareOrWrite(t, filepath.Join("testdata", "dead_letters.jsonl"), dead)
+	return messageFacts(&out), dead
 }
 
 // messageFacts folds rows into one row per message, as the message_facts view does.

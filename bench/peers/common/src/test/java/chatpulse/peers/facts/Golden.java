@@ -14,11 +14,16 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The golden shared by both peers (bench/peers/testdata): a Causal Foundry input, the message_facts rows
- * chatpulse computes from it and the lines it sends to the dead-letter topic. The Go test beside the
- * Maven projects derives the rows and dead letters from chatpulse's own code.
+ * A golden shared by both peers: a Causal Foundry input, the message_facts rows chatpulse computes from
+ * it and the lines it sends to the dead-letter topic. The Go test beside the Maven projects derives the
+ * rows and dead letters from chatpulse's own code. {@link #HANDMADE} (bench/peers/testdata) names each
+ * quirk it covers; {@link #GENERATED} (testdata/generated) is a few thousand records of the benchmark's
+ * generator, whose rows also equal the generator's own model.
  */
 public final class Golden {
+    public static final Golden HANDMADE = new Golden("");
+    public static final Golden GENERATED = new Golden("generated");
+
     private static final JsonFactory JSON = JsonFactory.builder().build();
 
     /** One raw record of the input: its Kafka timestamp and value. */
@@ -29,18 +34,31 @@ public final class Golden {
     public record DeadLetter(int line, String reason) {
     }
 
-    private Golden() {
+    private final String sub;
+
+    private Golden(String sub) {
+        this.sub = sub;
     }
 
-    public static Path dir() {
+    /** Both goldens, for parameterized tests. */
+    public static List<Golden> all() {
+        return List.of(HANDMADE, GENERATED);
+    }
+
+    @Override
+    public String toString() {
+        return sub.isEmpty() ? "handmade" : sub;
+    }
+
+    public Path dir() {
         String dir = System.getProperty("peers.testdata");
         if (dir == null) {
             throw new IllegalStateException("system property peers.testdata (bench/peers/testdata) is not set");
         }
-        return Path.of(dir);
+        return Path.of(dir).resolve(sub);
     }
 
-    public static List<Input> input() {
+    public List<Input> input() {
         List<Input> out = new ArrayList<>();
         int line = 0;
         for (String l : lines("causalfoundry.jsonl")) {
@@ -67,7 +85,7 @@ public final class Golden {
     }
 
     /** The expected rows by msg_id. */
-    public static Map<String, FactsRow> expectedRows() {
+    public Map<String, FactsRow> expectedRows() {
         Map<String, FactsRow> rows = new TreeMap<>();
         for (String l : lines("message_facts.jsonl")) {
             try {
@@ -80,7 +98,7 @@ public final class Golden {
         return rows;
     }
 
-    public static List<DeadLetter> deadLetters() {
+    public List<DeadLetter> deadLetters() {
         List<DeadLetter> out = new ArrayList<>();
         for (String l : lines("dead_letters.jsonl")) {
             int line = 0;
@@ -104,7 +122,7 @@ public final class Golden {
         return out;
     }
 
-    private static List<String> lines(String name) {
+    private List<String> lines(String name) {
         try {
             return Files.readAllLines(dir().resolve(name), StandardCharsets.UTF_8).stream().filter(s -> !s.isBlank()).toList();
         } catch (IOException e) {

@@ -10,33 +10,41 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class GoldenTest {
     private final CausalFoundryDecoder decoder = new CausalFoundryDecoder();
 
-    @Test
-    void theDecoderDeadLettersExactlyTheLinesChatpulseDoesForTheSameReasons() {
+    static List<Golden> goldens() {
+        return Golden.all();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldens")
+    void theDecoderDeadLettersExactlyTheLinesChatpulseDoesForTheSameReasons(Golden golden) {
         List<Golden.DeadLetter> dead = new ArrayList<>();
-        for (Golden.Input in : Golden.input()) {
+        for (Golden.Input in : golden.input()) {
             try {
                 decoder.decode(in.value(), in.timestamp(), u -> { });
             } catch (DecodeException e) {
                 dead.add(new Golden.DeadLetter(in.line(), e.reason().code()));
             }
         }
-        assertEquals(Golden.deadLetters(), dead);
+        assertEquals(golden.deadLetters(), dead);
     }
 
-    @Test
-    void theAggregatesGiveChatpulsesRowsInInputOrder() {
-        assertEquals(Golden.expectedRows(), rows(updates()));
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldens")
+    void theAggregatesGiveChatpulsesRowsInInputOrder(Golden golden) {
+        assertEquals(golden.expectedRows(), rows(updates(golden)));
     }
 
-    @Test
-    void theAggregatesGiveTheSameRowsInAnyArrivalOrder() {
-        List<Update> updates = updates();
-        Map<String, FactsRow> want = Golden.expectedRows();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldens")
+    void theAggregatesGiveTheSameRowsInAnyArrivalOrder(Golden golden) {
+        List<Update> updates = updates(golden);
+        Map<String, FactsRow> want = golden.expectedRows();
         List<Update> reversed = new ArrayList<>(updates);
         Collections.reverse(reversed);
         assertEquals(want, rows(reversed), "reversed");
@@ -48,10 +56,11 @@ class GoldenTest {
         }
     }
 
-    @Test
-    void theStateSurvivesItsEncodingAtEveryStep() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldens")
+    void theStateSurvivesItsEncodingAtEveryStep(Golden golden) {
         Map<String, byte[]> store = new HashMap<>();
-        for (Update u : updates()) {
+        for (Update u : updates(golden)) {
             byte[] b = store.get(u.key());
             Facts f = b == null ? new Facts() : Codec.factsFromBytes(b);
             f.apply(u);
@@ -64,21 +73,22 @@ class GoldenTest {
                 rows.put(k, f.row(k));
             }
         });
-        assertEquals(Golden.expectedRows(), rows);
+        assertEquals(golden.expectedRows(), rows);
     }
 
-    @Test
-    void everyUpdateSurvivesItsEncoding() {
-        List<Update> updates = updates();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldens")
+    void everyUpdateSurvivesItsEncoding(Golden golden) {
+        List<Update> updates = updates(golden);
         assertFalse(updates.isEmpty());
         for (Update u : updates) {
             assertEquals(u, Codec.updateFromBytes(Codec.updateBytes(u)));
         }
     }
 
-    private List<Update> updates() {
+    private List<Update> updates(Golden golden) {
         List<Update> out = new ArrayList<>();
-        for (Golden.Input in : Golden.input()) {
+        for (Golden.Input in : golden.input()) {
             try {
                 decoder.decode(in.value(), in.timestamp(), out::add);
             } catch (DecodeException e) {

@@ -24,6 +24,8 @@ import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class FactsFunctionTest {
     private static final Duration TTL = Duration.ofDays(7);
@@ -46,10 +48,10 @@ class FactsFunctionTest {
         return h;
     }
 
-    private static List<Update> goldenUpdates() {
+    private static List<Update> goldenUpdates(Golden golden) {
         CausalFoundryDecoder decoder = new CausalFoundryDecoder();
         List<Update> out = new ArrayList<>();
-        for (Golden.Input in : Golden.input()) {
+        for (Golden.Input in : golden.input()) {
             try {
                 decoder.decode(in.value(), in.timestamp(), out::add);
             } catch (DecodeException e) {
@@ -65,15 +67,20 @@ class FactsFunctionTest {
         return m;
     }
 
-    @Test
-    void theGoldenUpdatesInReverseOrderGiveChatpulsesRows() throws Exception {
-        List<Update> updates = goldenUpdates();
+    static List<Golden> goldens() {
+        return Golden.all();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldens")
+    void theGoldenUpdatesInReverseOrderGiveChatpulsesRows(Golden golden) throws Exception {
+        List<Update> updates = goldenUpdates(golden);
         Collections.reverse(updates);
         try (var h = harness()) {
             for (Update u : updates) {
                 h.processElement(u, u.atMs());
             }
-            assertEquals(Golden.expectedRows(), latest(h.extractOutputValues()));
+            assertEquals(golden.expectedRows(), latest(h.extractOutputValues()));
         }
     }
 

@@ -23,7 +23,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.CloseableIterator;
 import org.apache.kafka.common.header.Header;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,15 +39,20 @@ class FactsPipelineTest {
     @TempDir
     Path checkpoints;
 
-    @Test
-    void theGoldenInputShuffledGivesChatpulsesRowsAndDeadLetters() throws Exception {
+    static List<Golden> goldens() {
+        return Golden.all();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldens")
+    void theGoldenInputShuffledGivesChatpulsesRowsAndDeadLetters(Golden golden) throws Exception {
         Settings s = Settings.fromEnv(Map.of("PEERS_PARALLELISM", "2", "PEERS_CHECKPOINT_DIR", checkpoints.toUri().toString()));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.configure(FactsJob.configuration(s));
         env.setParallelism(s.parallelism());
 
         RawDeserializer deserializer = new RawDeserializer();
-        List<Golden.Input> input = new ArrayList<>(Golden.input());
+        List<Golden.Input> input = new ArrayList<>(golden.input());
         Collections.shuffle(input, new Random(13));
         List<Decoded> decoded = new ArrayList<>();
         for (Golden.Input in : input) {
@@ -62,17 +68,17 @@ class FactsPipelineTest {
 
         Map<String, FactsRow> latest = new TreeMap<>();
         rows.forEachRemaining(r -> latest.put(r.msgId(), r));
-        assertEquals(Golden.expectedRows(), latest);
+        assertEquals(golden.expectedRows(), latest);
 
         Map<Long, DeadLetter> byLine = new TreeMap<>();
         dead.forEachRemaining(d -> byLine.put(d.offset(), d));
-        List<Golden.DeadLetter> want = Golden.deadLetters();
+        List<Golden.DeadLetter> want = golden.deadLetters();
         assertEquals(want.size(), byLine.size());
         for (Golden.DeadLetter w : want) {
             DeadLetter d = byLine.get((long) w.line());
             assertEquals(w.reason(), d.reason(), "line " + w.line() + ": " + d.error());
             assertTrue(d.error().startsWith(w.reason() + ":"), d.error());
-            assertArrayEquals(Golden.input().get(w.line() - 1).value(), d.value(), "the raw record, unchanged");
+            assertArrayEquals(golden.input().get(w.line() - 1).value(), d.value(), "the raw record, unchanged");
             Header reason = Sinks.headers(d).get(0);
             assertEquals(Sinks.HEADER_REASON, reason.key());
             assertEquals(d.reason(), new String(reason.value(), StandardCharsets.UTF_8));
