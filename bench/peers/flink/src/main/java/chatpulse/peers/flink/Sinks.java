@@ -1,5 +1,6 @@
 package chatpulse.peers.flink;
 
+import chatpulse.peers.facts.DeadLetters;
 import chatpulse.peers.facts.FactsRow;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -19,14 +20,6 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 
 /** The transactional Kafka sinks: rows keyed by msg_id, and dead letters with their reason and origin in headers. */
 final class Sinks {
-    /** The header names and values chatpulse's own dead letters carry (processor/raw.go). */
-    static final String HEADER_REASON = "chatpulse.reason";
-    static final String HEADER_ERROR = "chatpulse.error";
-    static final String HEADER_TOPIC = "chatpulse.source.topic";
-    static final String HEADER_PARTITION = "chatpulse.source.partition";
-    static final String HEADER_OFFSET = "chatpulse.source.offset";
-    static final String HEADER_FORMAT = "chatpulse.format";
-
     private Sinks() {
     }
 
@@ -84,12 +77,16 @@ final class Sinks {
 
     static List<Header> headers(DeadLetter d) {
         return List.of(
-                new RecordHeader(HEADER_REASON, d.reason().getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(HEADER_ERROR, d.error().getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(HEADER_FORMAT, "causalfoundry".getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(HEADER_TOPIC, d.topic().getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(HEADER_PARTITION, Integer.toString(d.partition()).getBytes(StandardCharsets.UTF_8)),
-                new RecordHeader(HEADER_OFFSET, Long.toString(d.offset()).getBytes(StandardCharsets.UTF_8)));
+                header(DeadLetters.HEADER_REASON, d.reason()),
+                header(DeadLetters.HEADER_ERROR, d.error()),
+                header(DeadLetters.HEADER_TOPIC, d.topic()),
+                header(DeadLetters.HEADER_PARTITION, Integer.toString(d.partition())),
+                header(DeadLetters.HEADER_OFFSET, Long.toString(d.offset())),
+                header(DeadLetters.HEADER_FORMAT, DeadLetters.FORMAT));
+    }
+
+    private static Header header(String key, String value) {
+        return new RecordHeader(key, value.getBytes(StandardCharsets.UTF_8));
     }
 
     private static <T> KafkaSink<T> sink(Settings s, KafkaRecordSerializationSchema<T> schema, String txPrefix) {

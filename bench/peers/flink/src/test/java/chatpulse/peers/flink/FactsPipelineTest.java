@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chatpulse.peers.facts.DeadLetters;
 import chatpulse.peers.facts.FactsRow;
 import chatpulse.peers.facts.Golden;
 import java.nio.charset.StandardCharsets;
@@ -80,7 +81,7 @@ class FactsPipelineTest {
             assertTrue(d.error().startsWith(w.reason() + ":"), d.error());
             assertArrayEquals(golden.input().get(w.line() - 1).value(), d.value(), "the raw record, unchanged");
             Header reason = Sinks.headers(d).get(0);
-            assertEquals(Sinks.HEADER_REASON, reason.key());
+            assertEquals(DeadLetters.HEADER_REASON, reason.key());
             assertEquals(d.reason(), new String(reason.value(), StandardCharsets.UTF_8));
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import chatpulse.peers.facts.Facts;
+import chatpulse.peers.facts.DeadLetters;
 import chatpulse.peers.facts.FactsRow;
 import chatpulse.peers.facts.MessageInfo;
 import chatpulse.peers.facts.Update;
@@ -41,7 +42,7 @@ class SinksTest {
         assertEquals("dead", rec.topic());
         assertEquals(7L, rec.timestamp());
         assertArrayEquals(d.value(), rec.value());
-        assertEquals("malformed_json", new String(rec.headers().lastHeader(Sinks.HEADER_REASON).value(), StandardCharsets.UTF_8));
-        assertEquals("42", new String(rec.headers().lastHeader(Sinks.HEADER_OFFSET).value(), StandardCharsets.UTF_8));
+        assertEquals("malformed_json", new String(rec.headers().lastHeader(DeadLetters.HEADER_REASON).value(), StandardCharsets.UTF_8));
+        assertEquals("42", new String(rec.headers().lastHeader(DeadLetters.HEADER_OFFSET).value(), StandardCharsets.UTF_8));
     }
 }

@@ -10,8 +10,8 @@ import org.apache.kafka.streams.processor.api.Record;
 /**
  * Decodes a raw Causal Foundry record and forwards its updates keyed by message id, stamped with their
  * event time, so that the repartitioned stream's time is event time. A poison record is thrown as a
- * {@link PoisonRecordException}: the processing exception handler writes the raw record to the
- * dead-letter topic with the reason in its headers and processing goes on.
+ * {@link PoisonRecordException}: {@link DeadLetterHandler} writes the raw record to the dead-letter topic
+ * with the reason in its headers and processing goes on.
  */
 final class DecodeProcessor implements Processor<byte[], byte[], String, Update> {
     private final CausalFoundryDecoder decoder = new CausalFoundryDecoder();
@@ -35,8 +35,15 @@ final class DecodeProcessor implements Processor<byte[], byte[], String, Update>
     static final class PoisonRecordException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
+        private final String reason;
+
         PoisonRecordException(DecodeException cause) {
             super(cause.getMessage(), cause, false, false);
+            this.reason = cause.reason().code();
+        }
+
+        String reason() {
+            return reason;
         }
     }
 }

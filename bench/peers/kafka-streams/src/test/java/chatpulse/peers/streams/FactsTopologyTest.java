@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chatpulse.peers.facts.DeadLetters;
 import chatpulse.peers.facts.Facts;
 import chatpulse.peers.facts.FactsRow;
 import chatpulse.peers.facts.Golden;
@@ -108,13 +109,13 @@ class FactsTopologyTest {
             List<Golden.DeadLetter> want = golden.deadLetters();
             assertEquals(want.size(), dead.size());
             for (int i = 0; i < want.size(); i++) {
-                assertArrayEquals(byLine.get(want.get(i).line()).value(), dead.get(i).value(), "dead letter " + i);
-                String reason = want.get(i).reason() + ":";
-                boolean named = false;
-                for (Header h : dead.get(i).headers()) {
-                    named |= h.value() != null && new String(h.value(), StandardCharsets.UTF_8).startsWith(reason);
-                }
-                assertTrue(named, "dead letter " + i + " names its reason " + reason);
+                TestRecord<byte[], byte[]> rec = dead.get(i);
+                int line = want.get(i).line();
+                assertArrayEquals(byLine.get(line).value(), rec.value(), "dead letter " + i + " is the raw record");
+                assertEquals(want.get(i).reason(), header(rec, DeadLetters.HEADER_REASON), "line " + line);
+                assertTrue(header(rec, DeadLetters.HEADER_ERROR).startsWith(want.get(i).reason() + ": "));
+                assertEquals(IN, header(rec, DeadLetters.HEADER_TOPIC));
+                assertEquals(String.valueOf(line - 1), header(rec, DeadLetters.HEADER_OFFSET), "offsets count from 0");
             }
         }
     }
@@ -143,6 +144,12 @@ class FactsTopologyTest {
             assertEquals("orphan", row.msgId());
             assertNull(row.readLatencyMs());
         }
+    }
+
+    private static String header(TestRecord<byte[], byte[]> rec, String key) {
+        Header h = rec.headers().lastHeader(key);
+        assertNotNull(h, key);
+        return new String(h.value(), StandardCharsets.UTF_8);
     }
 
     private static byte[] message(String id, long at) {
