@@ -25,7 +25,8 @@ public record Settings(
         Duration ttl,
         int outputPartitions,
         short replicationFactor,
-        boolean transactionalStateStores) {
+        boolean transactionalStateStores,
+        String groupInstanceId) {
 
     /** The key under which the RocksDB config setter finds its memory budget among the Streams configs. */
     public static final String ROCKSDB_MEMORY_CONFIG = "peers.rocksdb.memory.bytes";
@@ -46,7 +47,8 @@ public record Settings(
                 Duration.ofMillis(e.number("PEERS_TTL_MS", Duration.ofDays(7).toMillis(), 60_000, Long.MAX_VALUE / 4)),
                 (int) e.number("PEERS_OUTPUT_PARTITIONS", 12, 1, 10_000),
                 (short) e.number("PEERS_REPLICATION_FACTOR", 1, 1, 16),
-                e.bool("PEERS_TRANSACTIONAL_STATE_STORES", true));
+                e.bool("PEERS_TRANSACTIONAL_STATE_STORES", true),
+                e.string("PEERS_GROUP_INSTANCE_ID", ""));
         return s;
     }
 
@@ -72,6 +74,11 @@ public record Settings(
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 10);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 128 * 1024);
+        if (!groupInstanceId.isEmpty()) {
+            // static membership: a process restarted in place takes its tasks back at once instead of
+            // waiting for the session of its previous incarnation to time out
+            p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), groupInstanceId);
+        }
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 64 * 1024);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 100);
