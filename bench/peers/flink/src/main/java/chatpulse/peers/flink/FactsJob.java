@@ -27,6 +27,8 @@ public final class FactsJob {
     private FactsJob() {
     }
 
+    // the connector's committedOffsets takes kafka-clients' OffsetResetStrategy, deprecated in 4.x
+    @SuppressWarnings("deprecation")
     public static void main(String[] args) throws Exception {
         Settings s = Settings.fromEnv(System.getenv());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(configuration(s));

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+@SuppressWarnings("try") // the harness's close() may throw InterruptedException; a test lets it
 class FactsFunctionTest {
     private static final Duration TTL = Duration.ofDays(7);
     private static final long T = 1_707_836_960_000L;

@@ -33,7 +33,7 @@ public record Settings(
 
     public static Settings fromEnv(Map<String, String> env) {
         Env e = new Env(env);
-        Settings s = new Settings(
+        return new Settings(
                 e.string("PEERS_BOOTSTRAP_SERVERS", "localhost:9092"),
                 e.string("PEERS_APPLICATION_ID", "chatpulse-peer-streams"),
                 e.string("PEERS_INPUT_TOPIC", "causalfoundry"),
@@ -49,7 +49,6 @@ public record Settings(
                 (short) e.number("PEERS_REPLICATION_FACTOR", 1, 1, 16),
                 e.bool("PEERS_TRANSACTIONAL_STATE_STORES", true),
                 e.string("PEERS_GROUP_INSTANCE_ID", ""));
-        return s;
     }
 
     /** The Streams configuration an expert would run this topology with; see README.md for each reason. */
@@ -68,7 +67,6 @@ public record Settings(
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfig.class);
         p.put(ROCKSDB_MEMORY_CONFIG, rocksDbMemoryBytes);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
-        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic);
         // Repartition, changelog and output records are small JSON or binary: batch and compress them.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
