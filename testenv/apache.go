@@ -287,7 +287,7 @@ func (k *ApacheKafka) serverProperties(n *apacheNode) string {
 		// Let the next-generation group protocol (KIP-848) detect a dead member and pace
 		// heartbeats as quickly as the classic protocol does in these tests.
 		{"group.consumer.min.session.timeout.ms", "6000"},
-		{"group.consumer.session.timeout.ms", "10000"},
+		{"group.consumer.session.timeout.ms", "6000"},
 		{"group.consumer.min.heartbeat.interval.ms", "500"},
 		{"group.consumer.heartbeat.interval.ms", "1000"},
 		{"num.network.threads", "2"},

@@ -30,9 +30,9 @@ func (a *Admin) Close() { a.cl.Close() }
 
 // GroupState is what the group coordinator says about a group at one moment.
 type GroupState struct {
-	Stable   bool // the classic group is Stable, or the consumer group is Stable and reconciled
-	Members  int
-	Assigned int // distinct partitions assigned to some member
+	Stable   bool     // the classic group is Stable, or the consumer group is Stable and reconciled
+	Members  []string // member IDs
+	Assigned int      // distinct partitions assigned to some member
 }
 
 // Group describes group, which uses the classic protocol unless consumer is set (KIP-848).
@@ -60,8 +60,8 @@ func (a *Admin) Group(ctx context.Context, group string, consumer bool) (GroupSt
 			return st, d.Err
 		}
 		st.Stable = d.State == "Stable" && d.Epoch == d.AssignmentEpoch
-		st.Members = len(d.Members)
 		for _, m := range d.Members {
+			st.Members = append(st.Members, m.MemberID)
 			if m.MemberEpoch != d.Epoch {
 				st.Stable = false
 			}
@@ -84,8 +84,8 @@ func (a *Admin) Group(ctx context.Context, group string, consumer bool) (GroupSt
 			return st, d.Err
 		}
 		st.Stable = d.State == "Stable"
-		st.Members = len(d.Members)
 		for _, m := range d.Members {
+			st.Members = append(st.Members, m.MemberID)
 			if c, ok := m.Assigned.AsConsumer(); ok {
 				for _, t := range c.Topics {
 					add(t.Topic, t.Partitions)

@@ -27,6 +27,14 @@ const (
 	apacheChaosPollEvery = 200 * time.Millisecond
 )
 
+// chaosScheduleEnv picks the chaos test's broker and schedule: "kfake" (the default) is the
+// settle-paused schedule on kfake; "harsh" and "settled" run on a three-node Apache Kafka
+// cluster, "settled" waiting after each worker replacement until the group owns every partition
+// again, "harsh" never waiting. Both Apache schedules lose rows today: a new partition worker
+// can be handed a first batch that starts past the committed offset (BENCHMARKS.md, Chaos on
+// Apache Kafka), so they are not the default yet.
+const chaosScheduleEnv = "CHATPULSE_TEST_CHAOS"
+
 // apacheChaosEvents says what else happens just before the worker kill of that index.
 var apacheChaosEvents = map[int]string{
 	6:  "clickhouse",
@@ -41,28 +49,37 @@ type apacheChaos struct {
 	cluster *testenv.ApacheKafka
 	admin   *testenv.Admin
 	live    atomic.Int32 // worker processes started and not killed
-	killsAt []time.Time
+	killLog []kill
 
 	mu      sync.Mutex
 	samples []ownership
 
 	brokerKills []string
+	harsh       bool // no wait for the group between kills
 }
 
 // ownership is one answer of the group coordinator.
 type ownership struct {
-	at  time.Time
-	ok  bool // stable, every partition assigned, and exactly the live workers are members
-	err error
+	at      time.Time
+	ok      bool // stable, every partition assigned, and as many members as live workers
+	members []string
+}
+
+// kill is a worker SIGKILL: when, and the group's members just before it, one of which was the
+// killed worker.
+type kill struct {
+	at     time.Time
+	before []string
 }
 
 // testChaosOnApacheKafka is the chaos test on Apache Kafka: 4 workers, 32 SIGKILLs 1 to 4 s apart
 // each followed at once by a replacement, two ClickHouse outages, and twice a SIGKILL of the
-// broker that leads the most input, repartition and state partitions, restarted after a few
-// seconds. The views and metrics must then equal the generator's expected values.
-func testChaosOnApacheKafka(t *testing.T) {
+// broker that leads the most input, repartition and state partitions, restarted two kills
+// later. The views and metrics must then equal the generator's expected values.
+func testChaosOnApacheKafka(t *testing.T, harsh bool) {
+	testenv.RequireApacheKafka(t)
 	base := &chaos{t: t, started: time.Now(), rng: rand.New(rand.NewPCG(chaosSeed, 2))}
-	c := &apacheChaos{chaos: base}
+	c := &apacheChaos{chaos: base, harsh: harsh}
 	dir := t.TempDir()
 	bin := buildChatpulse(t, dir)
 	ctx := context.Background()
@@ -139,6 +156,7 @@ func testChaosOnApacheKafka(t *testing.T) {
 		c.produce(chunks[i+1])
 		c.killWorker()
 		c.addLive()
+		c.settle()
 		c.pause(time.Second, 4*time.Second)
 		// The broker comes back two kills after it went down.
 		if brokerDown >= 0 && apacheChaosEvents[i-2] == "broker" {
@@ -185,10 +203,14 @@ func testChaosOnApacheKafka(t *testing.T) {
 		rows += len(lines)
 	}
 	med, worst, measured := c.recovery()
-	summary := fmt.Sprintf("chaos on Apache Kafka %s (3 nodes, replication 3, min.insync.replicas 2): %d worker SIGKILLs 1-4 s apart without settling, "+
+	schedule := "1-4 s apart once the group owned every partition again"
+	if c.harsh {
+		schedule = "1-4 s apart without waiting for the group"
+	}
+	summary := fmt.Sprintf("chaos on Apache Kafka %s (3 nodes, replication 3, min.insync.replicas 2): %d worker SIGKILLs %s, "+
 		"%d ClickHouse outages, %d broker SIGKILLs (%s), %d worker processes; every partition owned again after a worker kill: median %s, max %s (%d kills measured); "+
 		"%d records, %d expected rows compared, %d idempotent producer ids on the repartition topic; %s",
-		c.cluster.Version(), c.kills, c.outages, len(c.brokerKills), strings.Join(c.brokerKills, ", "), len(c.fleet.all),
+		c.cluster.Version(), c.kills, schedule, c.outages, len(c.brokerKills), strings.Join(c.brokerKills, ", "), len(c.fleet.all),
 		med.Round(100*time.Millisecond), worst.Round(100*time.Millisecond), measured, len(recs), rows, producers,
 		time.Since(c.started).Round(time.Second))
 	t.Log(summary)
@@ -213,7 +235,11 @@ func (c *apacheChaos) killWorker() {
 	}
 	c.live.Add(-1)
 	c.mu.Lock()
-	c.killsAt = append(c.killsAt, time.Now())
+	var before []string
+	if n := len(c.samples); n > 0 {
+		before = c.samples[n-1].members
+	}
+	c.killLog = append(c.killLog, kill{at: time.Now(), before: before})
 	c.mu.Unlock()
 	c.kills++
 	c.logf("SIGKILL worker %s", w.name)
@@ -238,6 +264,28 @@ func (c *apacheChaos) clickHouseOutage(chunk []processor.RawRecord) {
 	c.outages++
 	c.logf("ClickHouse restarted")
 	c.addLive()
+	c.settle()
+}
+
+// settle waits, on the settled schedule, until the coordinator says that exactly the live
+// workers own every partition.
+func (c *apacheChaos) settle() {
+	c.t.Helper()
+	if c.harsh {
+		return
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		st, err := c.admin.Group(ctx, chaosGroup, false)
+		cancel()
+		if err == nil && st.Stable && st.Assigned == 2*chaosPartitions && len(st.Members) == int(c.live.Load()) &&
+			lostOne(c.lastKillMembers(), st.Members) {
+			return
+		}
+		time.Sleep(apacheChaosPollEvery)
+	}
+	c.t.Fatal("the group did not settle within 2 minutes")
 }
 
 // killBusiestBroker SIGKILLs the broker that leads the most partitions of topics.
@@ -293,8 +341,11 @@ func (c *apacheChaos) watchOwnership(stop <-chan struct{}) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		st, err := c.admin.Group(ctx, chaosGroup, false)
 		cancel()
-		s := ownership{at: time.Now(), err: err}
-		s.ok = err == nil && st.Stable && st.Assigned == want && st.Members == live && live == int(c.live.Load())
+		if err != nil {
+			continue
+		}
+		s := ownership{at: time.Now(), members: st.Members}
+		s.ok = st.Stable && st.Assigned == want && len(st.Members) == live && live == int(c.live.Load())
 		c.mu.Lock()
 		c.samples = append(c.samples, s)
 		c.mu.Unlock()
@@ -302,16 +353,17 @@ func (c *apacheChaos) watchOwnership(stop <-chan struct{}) {
 }
 
 // recovery is the median and the longest time from a worker kill until the coordinator first
-// said that every partition was owned by exactly the live workers, over the kills after which
-// it said so.
+// said that the group was stable, every partition assigned, as many members as live workers, and
+// one of the members before the kill (the killed worker) gone; over the kills after which it
+// said so.
 func (c *apacheChaos) recovery() (median, worst time.Duration, measured int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var ds []time.Duration
-	for _, k := range c.killsAt {
+	for _, k := range c.killLog {
 		for _, s := range c.samples {
-			if s.at.After(k) && s.ok {
-				ds = append(ds, s.at.Sub(k))
+			if s.at.After(k.at) && s.ok && lostOne(k.before, s.members) {
+				ds = append(ds, s.at.Sub(k.at))
 				break
 			}
 		}
@@ -321,4 +373,24 @@ func (c *apacheChaos) recovery() (median, worst time.Duration, measured int) {
 	}
 	slices.Sort(ds)
 	return ds[len(ds)/2], ds[len(ds)-1], len(ds)
+}
+
+// lostOne says whether some member of before is not in now.
+func lostOne(before, now []string) bool {
+	for _, m := range before {
+		if !slices.Contains(now, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastKillMembers are the members before the latest kill, or none before the first.
+func (c *apacheChaos) lastKillMembers() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.killLog) == 0 {
+		return []string{""}
+	}
+	return c.killLog[len(c.killLog)-1].before
 }
