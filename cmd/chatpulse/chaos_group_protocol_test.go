@@ -118,6 +118,10 @@ func TestBothGroupProtocolsCarryThePipelineOnApacheKafka(t *testing.T) {
 			pcfg.InputTopics = processor.TopicFormats{topic: decode.FormatAuto}
 			pcfg.Group = group
 			waitNoLag(t, f, pcfg, 2*time.Minute)
+			// Only an idempotent (or transactional) producer leaves producer state on the leaders.
+			if n, err := admin.Producers(ctx, pcfg.RepartitionTopic()); err != nil || n == 0 {
+				t.Errorf("the repartition topic's leaders know %d producer ids (%v): the producer is not idempotent", n, err)
+			}
 			for len(f.running) > 0 {
 				if err := f.remove(0).stop(chaosStopTimeout); err != nil {
 					t.Error(err)
