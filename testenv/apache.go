@@ -114,7 +114,7 @@ func ApacheKafkaLibs() (string, error) {
 	}
 	libs := filepath.Join(home, "libs")
 	if _, err := os.Stat(filepath.Join(libs, ".complete")); err != nil {
-		return "", fmt.Errorf("apache kafka %s jars not found in %s; collect them with scripts/kafka-jars.sh (make deps)", ApacheKafkaVersion(), libs)
+		return "", fmt.Errorf("apache kafka %s jars not found in %s; collect them with scripts/kafka-jars.sh (make test-deps)", ApacheKafkaVersion(), libs)
 	}
 	return libs, nil
 }
@@ -127,7 +127,7 @@ func javaBinary() (string, error) {
 	}
 	p, err := exec.LookPath("java")
 	if err != nil {
-		return "", errors.New("java not found on PATH; install it with scripts/deps.sh (make deps)")
+		return "", errors.New("java not found on PATH; install it with scripts/deps.sh test (make test-deps)")
 	}
 	return p, nil
 }
