@@ -5,7 +5,7 @@ GO        ?= go
 FUZZTIME  ?= 10s
 BENCH_EVENTS ?= 1000000
 
-.PHONY: all build demo test unit fuzz bench deps vet clean
+.PHONY: all build demo test unit fuzz bench deps test-deps broker vet clean
 
 all: build
 
@@ -16,15 +16,21 @@ build:
 demo: deps
 	$(GO) run ./cmd/chatpulse demo
 
-## test: vet, every test with the race detector against real ClickHouse and kfake, fuzz smoke
-test: deps vet unit fuzz
+## test: vet, every test with the race detector against real ClickHouse, kfake and Apache Kafka
+## (the suites that carry the promises; CHATPULSE_TEST_KAFKA picks their broker), fuzz smoke
+test: test-deps vet broker unit fuzz
 
 vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+## broker: name the broker and version the promise suites run on, by starting it once
+broker:
+	@out=$$($(GO) test -count=1 -run '^TestApacheKafkaStartsTheVersionTheJarsAreOf$$' -v ./testenv 2>&1); rc=$$?; \
+	if [ $$rc -ne 0 ]; then echo "$$out"; exit $$rc; fi; echo "$$out" | grep -E '^testenv:'; echo "promise suites run on it unless CHATPULSE_TEST_KAFKA=kfake"
+
 unit:
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 18m ./...
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:
@@ -39,6 +45,10 @@ deps:
 	scripts/deps.sh
 	scripts/deps-status.sh
 	scripts/deps-cluster.sh
+
+## test-deps: deps, plus Java and Apache Kafka's jars for the suites that run on Apache Kafka
+test-deps:
+	scripts/deps.sh test
 
 clean:
 	rm -rf bin

@@ -86,8 +86,10 @@ func unreachable(err error) bool {
 	}
 	var netErr net.Error
 	var kErr *kerr.Error
+	// A new cluster answers INVALID_REPLICATION_FACTOR until enough brokers have registered
+	// with the controller; the worker waits for them, saying so in its retry warning.
 	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.As(err, &kErr) && kErr.Retriable
+		errors.As(err, &kErr) && kErr.Retriable || errors.Is(err, kerr.InvalidReplicationFactor)
 }
 
 func isAuthError(err error) bool {

@@ -27,6 +27,10 @@ type Config struct {
 	// 0 keeps every record. Dead letters hold raw input, ids and content included.
 	DLQRetention   time.Duration `envconfig:"DLQ_RETENTION" default:"0"`
 	SessionTimeout time.Duration `envconfig:"KAFKA_SESSION_TIMEOUT" default:"45s"`
+	// GroupProtocol is the consumer group protocol: GroupClassic (JoinGroup and SyncGroup, the
+	// members assign) or GroupConsumer (KIP-848, Kafka 4.0+: the broker assigns, and a member's
+	// session timeout is the broker's group.consumer.session.timeout.ms).
+	GroupProtocol  string        `envconfig:"KAFKA_GROUP_PROTOCOL" default:"classic"`
 	CommitInterval time.Duration `envconfig:"COMMIT_INTERVAL" default:"2s"`
 	// FetchMaxBytes bounds the bytes one fetch may return, and so the records buffered before
 	// workers take them.
@@ -43,6 +47,12 @@ type Config struct {
 	PseudonymizeKeyFile secret.File  `envconfig:"PSEUDONYMIZE_KEY_FILE"`
 }
 
+// The consumer group protocols of CHATPULSE_KAFKA_GROUP_PROTOCOL.
+const (
+	GroupClassic  = "classic"
+	GroupConsumer = "consumer"
+)
+
 // DefaultConfig returns the configuration the default tags describe.
 func DefaultConfig() Config {
 	return Config{
@@ -53,6 +63,7 @@ func DefaultConfig() Config {
 		ReplicationFactor: -1,
 		DLQTopic:          "chatpulse.dlq",
 		SessionTimeout:    45 * time.Second,
+		GroupProtocol:     GroupClassic,
 		CommitInterval:    2 * time.Second,
 		FetchMaxBytes:     16 << 20,
 		HandoffTimeout:    20 * time.Second,
@@ -99,6 +110,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_SESSION_TIMEOUT: must be at least 1s, got %s", c.SessionTimeout))
+	}
+	if c.GroupProtocol != GroupClassic && c.GroupProtocol != GroupConsumer {
+		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_GROUP_PROTOCOL: must be %s or %s, got %q", GroupClassic, GroupConsumer, c.GroupProtocol))
 	}
 	if c.FetchMaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_FETCH_MAX_BYTES: must be at least 1048576, got %d", c.FetchMaxBytes))

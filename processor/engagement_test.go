@@ -21,7 +21,7 @@ func TestEngagementMetricsMatchTheGeneratedTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kafka := testenv.KafkaForTest(t)
+	kafka := testenv.PromiseKafka(t)
 	p := newPipeline(t, kafka, "engagement", 12, "engagement")
 	p.cfg.InputTopics = processor.TopicFormats{"engagement": decode.FormatAuto}
 	members := []*member{p.start("a"), p.start("b")}

@@ -49,7 +49,7 @@ func TestOneWorkerMatchesTheGeneratedTruth(t *testing.T) {
 // views of a single-worker run.
 func TestWorkersJoiningAndLeavingMatchOneWorker(t *testing.T) {
 	data := dataset(t, 1500)
-	kafka := testenv.KafkaForTest(t)
+	kafka := testenv.PromiseKafka(t)
 
 	single := newPipeline(t, kafka, "raw-single", 12, "single")
 	single.produce(data.Records, "raw-single")

@@ -122,6 +122,10 @@ func (p *Processor) Run(ctx context.Context) error {
 	if p.metrics.kafka != nil {
 		opts = append(opts, kgo.WithHooks(p.metrics.kafka))
 	}
+	if p.cfg.GroupProtocol == GroupConsumer {
+		// The default cooperative-sticky balancer maps to the broker's uniform assignor.
+		opts = append(opts, kgo.ServerSideBalancer())
+	}
 	dialed, err := newClient(p.cfg.Dial, nil, opts...)
 	if err != nil {
 		return err

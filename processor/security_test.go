@@ -38,15 +38,11 @@ func startSecureKafka(t *testing.T, kfakeMechanism string) secureKafka {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serverTLS, err := ca.ServerTLS()
-	if err != nil {
-		t.Fatal(err)
-	}
 	caFile, err := ca.WriteCert(t.TempDir(), "ca.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kafka := testenv.KafkaForTest(t, kfake.EnableSASL(), kfake.Superuser(kfakeMechanism, saslUser, saslPassword), kfake.TLS(serverTLS))
+	kafka := testenv.SecureKafkaForTest(t, ca, kfakeMechanism, saslUser, saslPassword)
 	return secureKafka{kafka: kafka, caFile: caFile, ca: ca}
 }
 

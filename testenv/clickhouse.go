@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -74,7 +73,7 @@ func StartClickHouse(ctx context.Context, log *slog.Logger, opts ...ClickHouseOp
 
 // ClickHouseForTest starts a server for one test and closes it when the test ends; a server
 // that cannot start fails the test.
-func ClickHouseForTest(t testing.TB, opts ...ClickHouseOption) *ClickHouse {
+func ClickHouseForTest(t T, opts ...ClickHouseOption) *ClickHouse {
 	t.Helper()
 	ch, err := StartClickHouse(context.Background(), nil, opts...)
 	if err != nil {

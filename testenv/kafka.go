@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -23,6 +22,7 @@ import (
 // injection behave as a real cluster's do, without a JVM.
 type Kafka struct {
 	cluster *kfake.Cluster
+	apache  *ApacheKafka // set instead of cluster when the broker is Apache Kafka
 }
 
 // StartKafka starts a one-broker cluster on a free loopback port. Topics are not created
@@ -46,7 +46,7 @@ func StartKafkaAt(port int, dataDir string) (*Kafka, error) {
 }
 
 // KafkaForTest starts a cluster that is closed when the test ends.
-func KafkaForTest(t testing.TB, opts ...kfake.Opt) *Kafka {
+func KafkaForTest(t T, opts ...kfake.Opt) *Kafka {
 	t.Helper()
 	k, err := StartKafka(opts...)
 	if err != nil {
@@ -57,13 +57,27 @@ func KafkaForTest(t testing.TB, opts ...kfake.Opt) *Kafka {
 }
 
 // Brokers are the addresses clients bootstrap from.
-func (k *Kafka) Brokers() []string { return k.cluster.ListenAddrs() }
+func (k *Kafka) Brokers() []string {
+	if k.apache != nil {
+		return k.apache.Brokers()
+	}
+	return k.cluster.ListenAddrs()
+}
 
-// Cluster is the underlying broker, for fault injection.
+// Cluster is the underlying kfake broker, for fault injection; nil on Apache Kafka.
 func (k *Kafka) Cluster() *kfake.Cluster { return k.cluster }
 
+// Apache is the underlying Apache Kafka cluster; nil on kfake.
+func (k *Kafka) Apache() *ApacheKafka { return k.apache }
+
 // Close stops the broker.
-func (k *Kafka) Close() { k.cluster.Close() }
+func (k *Kafka) Close() {
+	if k.apache != nil {
+		_ = k.apache.Close()
+		return
+	}
+	k.cluster.Close()
+}
 
 // KafkaProcess is a broker running as a child process (`chatpulse broker`), so that a test can
 // kill it and start it again on the same port and data directory.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -77,7 +78,18 @@ var chaosSteps = []chaosStep{
 // kills and restarts ClickHouse and the broker. Once the group has caught up, every contract
 // view and documented metric must equal the generator's expected values, which are what a clean
 // run yields.
+//
+// The schedule above, with its settle pauses, runs on kfake. CHATPULSE_TEST_CHAOS=harsh or
+// settled runs testChaosOnApacheKafka on a three-node Apache Kafka cluster instead.
 func TestChaosYieldsTheRowsOfACleanRun(t *testing.T) {
+	switch v := os.Getenv(chaosScheduleEnv); v {
+	case "", "kfake":
+	case "harsh", "settled":
+		testChaosOnApacheKafka(t, v == "harsh")
+		return
+	default:
+		t.Fatalf("%s: want kfake, settled or harsh, got %q", chaosScheduleEnv, v)
+	}
 	c := &chaos{t: t, started: time.Now(), rng: rand.New(rand.NewPCG(chaosSeed, 1))}
 	dir := t.TempDir()
 	bin := buildChatpulse(t, dir)

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatpulse/chatpulse/decode"
+	"github.com/chatpulse/chatpulse/gen"
+	"github.com/chatpulse/chatpulse/processor"
+	"github.com/chatpulse/chatpulse/sink"
+	"github.com/chatpulse/chatpulse/testenv"
+)
+
+// TestBothGroupProtocolsCarryThePipelineOnApacheKafka runs three workers with each consumer
+// group protocol (CHATPULSE_KAFKA_GROUP_PROTOCOL) on Apache Kafka, through a member joining, one
+// leaving with SIGTERM and one killed with SIGKILL, and checks the views against the generator.
+// It prints how long each change took until every partition was owned by exactly the running
+// workers (BENCHMARKS.md).
+func TestBothGroupProtocolsCarryThePipelineOnApacheKafka(t *testing.T) {
+	if kind, _ := testenv.PromiseBroker(); kind != testenv.BrokerApache {
+		t.Skip("KIP-848 is tested on Apache Kafka; this run uses kfake")
+	}
+	dir := t.TempDir()
+	bin := buildChatpulse(t, dir)
+	gcfg := gen.DefaultConfig()
+	gcfg.Days, gcfg.Users, gcfg.Groups, gcfg.Messages = 3, 30, 5, 800
+	data, err := gen.Engagement(gcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]processor.RawRecord, len(data.Records))
+	for i, r := range data.Records {
+		recs[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
+	}
+	ch := testenv.ClickHouseForTest(t)
+	for _, protocol := range []string{processor.GroupClassic, processor.GroupConsumer} {
+		t.Run(protocol, func(t *testing.T) {
+			kafka := testenv.ApacheKafkaForTest(t)
+			brokers := kafka.Brokers()
+			ctx := context.Background()
+			topic, group, database := "proto."+protocol, "proto-"+protocol, "proto_"+protocol
+			if err := processor.CreateTopic(ctx, processor.Dial{Brokers: brokers}, topic, chaosPartitions); err != nil {
+				t.Fatal(err)
+			}
+			if err := processor.Produce(ctx, processor.Dial{Brokers: brokers}, topic, recs); err != nil {
+				t.Fatal(err)
+			}
+			admin, err := testenv.NewAdmin(brokers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer admin.Close()
+			f := &fleet{t: t, bin: bin, dir: t.TempDir(), env: workerEnv(map[string]string{
+				"CHATPULSE_KAFKA_BROKERS":         strings.Join(brokers, ","),
+				"CHATPULSE_KAFKA_GROUP_PROTOCOL":  protocol,
+				"CHATPULSE_INPUT_TOPICS":          topic + "=auto",
+				"CHATPULSE_GROUP":                 group,
+				"CHATPULSE_CLICKHOUSE_ADDR":       ch.Addr(),
+				"CHATPULSE_CLICKHOUSE_DATABASE":   database,
+				"CHATPULSE_KAFKA_SESSION_TIMEOUT": "6s", // the brokers' group.consumer.session.timeout.ms too
+				"CHATPULSE_COMMIT_INTERVAL":       "200ms",
+				"CHATPULSE_FLUSH_INTERVAL":        "200ms",
+				"CHATPULSE_HANDOFF_TIMEOUT":       "2s",
+				"CHATPULSE_HTTP_ADDR":             "",
+				"CHATPULSE_LOG_LEVEL":             "info",
+			})}
+			t.Cleanup(f.killAll)
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("worker logs:\n%s", f.logs())
+				}
+			})
+			consumer := protocol == processor.GroupConsumer
+			// owned waits until members workers own every partition and says how long that took
+			// since start.
+			owned := func(members int, start time.Time) time.Duration {
+				t.Helper()
+				var last testenv.GroupState
+				var lastErr error
+				for time.Since(start) < 2*time.Minute {
+					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+					last, lastErr = admin.Group(ctx, group, consumer)
+					cancel()
+					if lastErr == nil && last.Stable && len(last.Members) == members && last.Assigned == 2*chaosPartitions {
+						return time.Since(start)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				t.Fatalf("the %s group never had %d members owning every partition: last %+v, %v", protocol, members, last, lastErr)
+				return 0
+			}
+			start := time.Now()
+			for range 3 {
+				f.add()
+			}
+			first := owned(3, start)
+			start = time.Now()
+			f.add()
+			join := owned(4, start)
+			start = time.Now()
+			w := f.remove(0)
+			if err := w.stop(chaosStopTimeout); err != nil {
+				t.Fatal(err)
+			}
+			leave := owned(3, start)
+			w = f.remove(0)
+			start = time.Now()
+			if err := w.kill(); err != nil {
+				t.Fatal(err)
+			}
+			crash := owned(2, start)
+			pcfg := processor.DefaultConfig()
+			pcfg.Brokers = brokers
+			pcfg.InputTopics = processor.TopicFormats{topic: decode.FormatAuto}
+			pcfg.Group = group
+			waitNoLag(t, f, pcfg, 2*time.Minute)
+			// Only an idempotent (or transactional) producer leaves producer state on the leaders.
+			if n, err := admin.Producers(ctx, pcfg.RepartitionTopic()); err != nil || n == 0 {
+				t.Errorf("the repartition topic's leaders know %d producer ids (%v): the producer is not idempotent", n, err)
+			}
+			for len(f.running) > 0 {
+				if err := f.remove(0).stop(chaosStopTimeout); err != nil {
+					t.Error(err)
+				}
+			}
+			scfg := sink.DefaultConfig()
+			scfg.Addr, scfg.Database = ch.Addr(), database
+			client, err := sink.Open(ctx, scfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			compareWithExpected(t, client, data.Expected)
+			figures := fmt.Sprintf("group protocol %s on Apache Kafka %s: every partition owned by the running workers %s after 3 workers were started, "+
+				"%s after a 4th was started, %s after a SIGTERM, %s after a SIGKILL (session timeout 6 s)",
+				protocol, kafka.Version(), first.Round(100*time.Millisecond), join.Round(100*time.Millisecond),
+				leave.Round(100*time.Millisecond), crash.Round(100*time.Millisecond))
+			t.Log(figures)
+			if !t.Failed() {
+				fmt.Println(figures)
+			}
+		})
+	}
+}
