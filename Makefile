@@ -40,13 +40,11 @@ fuzz:
 bench: deps
 	$(GO) run ./cmd/chatpulse bench -events $(BENCH_EVENTS)
 
-## deps: the ClickHouse server the tests and the demo run (Debian's clickhouse-server)
+## deps: what the demo runs (Debian's clickhouse-server and kcat; no Java)
 deps:
 	scripts/deps.sh
-	scripts/deps-status.sh
-	scripts/deps-cluster.sh
 
-## test-deps: deps, plus Java and Apache Kafka's jars for the suites that run on Apache Kafka
+## test-deps: deps, plus Java, Apache Kafka's jars, ZooKeeper, Chromium and Prometheus for the tests
 test-deps:
 	scripts/deps.sh test
 

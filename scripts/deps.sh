@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
-# Installs what tests and the demo run against, from Debian's packages: clickhouse-server (the
-# real ClickHouse the tests start as a child process) and kcat (a librdkafka client the tests use
-# to read what chatpulse writes with a client other than its own).
+# Installs what the demo and the tests run against, from Debian's packages, and nothing that is
+# already there.
 #
-# `deps.sh test` also installs a Java runtime and Maven and collects Apache Kafka's jars
-# (scripts/kafka-jars.sh), for the suites that run on Apache Kafka. The demo runs on kfake, a Go
-# module, and needs no Java.
+#   deps.sh        the demo: clickhouse-server (the real ClickHouse, started as a child process)
+#                  and kcat (a librdkafka client). Kafka is kfake, a Go module: no Java.
+#   deps.sh test   the test suite adds: a Java runtime and Maven, then Apache Kafka's jars
+#                  (scripts/kafka-jars.sh) for the suites that carry the promises; zookeeper
+#                  (3.8, for the ClickHouse cluster tests; 18.16 has no ClickHouse Keeper);
+#                  chromium (the status page's browser test) and prometheus (the dashboard
+#                  queries on a real Prometheus).
+# Every server is started by testenv with its own configuration; no system service is used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || missing+=(clickhouse-server)
-command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+need() { # need COMMAND-OR-FILE PACKAGE
+  case "$1" in
+    /*) [ -e "$1" ] || missing+=("$2") ;;
+    *) command -v "$1" >/dev/null 2>&1 || missing+=("$2") ;;
+  esac
+}
+need /usr/sbin/clickhouse-server clickhouse-server
+need kcat kcat
 if [ "${1:-}" = test ]; then
-  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
-  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  need java openjdk-17-jre-headless
+  need mvn maven
+  need /usr/share/java/zookeeper.jar zookeeper
+  need chromium chromium
+  need prometheus prometheus
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
@@ -22,9 +35,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     sudo="sudo"
   fi
   echo "deps: installing ${missing[*]} (Debian packages)"
-  $sudo apt-get update -qq
-  # clickhouse-server's post-install may try to start a system service; nothing here needs it.
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another apt run on the machine may hold the dpkg lock for a while: wait for it.
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  # Post-install scripts may try to start system services; nothing here needs them.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if [ "${1:-}" = test ]; then
   libs="$(scripts/kafka-jars.sh)"

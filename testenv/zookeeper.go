@@ -93,7 +93,7 @@ func zooKeeperForTest(t testing.TB) bool {
 // zooKeeperInstalled returns the java binary when Debian's zookeeper package is installed.
 func zooKeeperInstalled() (string, error) {
 	if _, err := os.Stat(zooKeeperJar); err != nil {
-		return "", fmt.Errorf("zookeeper not found at %s; install it with scripts/deps-cluster.sh (Debian package zookeeper): %w", zooKeeperJar, err)
+		return "", fmt.Errorf("zookeeper not found at %s; install it with scripts/deps.sh test (Debian package zookeeper): %w", zooKeeperJar, err)
 	}
 	java, err := exec.LookPath("java")
 	if err != nil {

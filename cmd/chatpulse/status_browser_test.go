@@ -16,13 +16,13 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// chromium returns Debian's chromium, which scripts/deps-status.sh installs; without it the
+// chromium returns Debian's chromium, which scripts/deps.sh test installs; without it the
 // test fails.
 func chromium(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Fatalf("chromium is not installed (scripts/deps-status.sh installs it): %v", err)
+		t.Fatalf("chromium is not installed (scripts/deps.sh test installs it): %v", err)
 	}
 	return path
 }

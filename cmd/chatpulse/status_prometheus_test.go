@@ -16,13 +16,13 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// prometheusBinaries returns Debian's prometheus and promtool, which scripts/deps-status.sh
+// prometheusBinaries returns Debian's prometheus and promtool, which scripts/deps.sh test
 // installs; without them the test fails.
 func prometheusBinaries(t *testing.T) (server, promtool string) {
 	t.Helper()
 	server, err := exec.LookPath("prometheus")
 	if err != nil {
-		t.Fatalf("prometheus is not installed (scripts/deps-status.sh installs it): %v", err)
+		t.Fatalf("prometheus is not installed (scripts/deps.sh test installs it): %v", err)
 	}
 	promtool, err = exec.LookPath("promtool")
 	if err != nil {
