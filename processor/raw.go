@@ -72,7 +72,7 @@ func (t *rawTask) process(recs []*kgo.Record) {
 		out[i] = &t.records[i]
 	}
 	produced := t.w.retry("produce routed events", func(ctx context.Context) error {
-		return t.w.cl.ProduceSync(ctx, out...).FirstErr()
+		return t.w.kafka.ProduceSync(ctx, out...).FirstErr()
 	})
 	for i := range t.records {
 		if t.records[i].Topic != t.w.p.cfg.DLQTopic {

@@ -2,7 +2,10 @@ package processor
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/chatpulse/chatpulse/partition"
 )
@@ -23,7 +26,7 @@ func (p *Processor) restore(ctx context.Context, part int32) (int64, *restoredSt
 		return 0, nil
 	}
 	started := time.Now()
-	offset, data, ok, err := loadSnapshot(ctx, p.cfg, part, p.extra...)
+	offset, data, ok, err := p.snapshot(ctx, part)
 	if err != nil {
 		p.log.Warn("snapshot unreadable, replaying the partition", "partition", part, "err", err)
 		return 0, nil
@@ -43,4 +46,36 @@ func (p *Processor) restore(ctx context.Context, part int32) (int64, *restoredSt
 		return 0, nil
 	}
 	return offset + 1, &restoredState{state: st, offset: offset, bytes: len(data), loading: time.Since(started)}
+}
+
+// restoreResult is where a repartition partition starts and the state it starts with.
+type restoreResult struct {
+	start int64
+	state *restoredState
+}
+
+// restoreConcurrency bounds the snapshots loaded at once: each holds a whole state in memory.
+const restoreConcurrency = 4
+
+// restoreAll restores the given repartition partitions concurrently: an assignment waits for
+// its slowest partition, not for the sum of them.
+func (p *Processor) restoreAll(ctx context.Context, parts map[int32]kgo.Offset) map[int32]restoreResult {
+	out := make(map[int32]restoreResult, len(parts))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, restoreConcurrency)
+	for part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			start, st := p.restore(ctx, part)
+			mu.Lock()
+			out[part] = restoreResult{start, st}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
 }

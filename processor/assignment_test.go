@@ -1,0 +1,106 @@
+package processor
+
+import (
+	"testing"
+	"time"
+)
+
+// TestABatchPolledBeforeALossNeverReachesTheNextAssignment: the poll loop holds a raw batch
+// (offsets 2 and 3) fetched under the first assignment when the partition is lost and assigned
+// back to this member, which starts again at offset 0 since nothing was committed. Were the
+// stale batch handed to the new worker first, its bundle would tell the repartition partition
+// that raw offsets up to 3 are applied, and the bundle of offsets 0 to 3 that follows would be
+// skipped as redelivered: m0 and m1 lost, their sessions split. Every message must be written.
+func TestABatchPolledBeforeALossNeverReachesTheNextAssignment(t *testing.T) {
+	h := newHarness(t)
+	rep := h.assign(h.rep())
+	h.assign(h.raw)
+	recs := rawRecords(0, 4)
+
+	stale := h.p.bind(poll(h.raw, recs[2:], nil)) // polled; delivery waits behind a full queue
+	h.lose(h.raw)
+	second := h.assign(h.raw)
+	h.p.deliver(stale)
+	h.p.deliver(h.p.bind(poll(h.raw, recs, nil)))
+	settle(t, second, 4)
+	h.route(rep, 0)
+
+	got := h.sink.ids()
+	for _, id := range []string{"m0", "m1", "m2", "m3"} {
+		if got[id] == 0 {
+			t.Errorf("message %s not written; rows: %v", id, got)
+		}
+	}
+	if n := rep.p.stats.Redelivered.Load(); n != 0 {
+		t.Errorf("%d events skipped as redelivered, none was routed twice", n)
+	}
+}
+
+// TestABatchOfAnEndedAssignmentIsDroppedByItsWorker: a batch that carries another generation
+// than the worker's is never applied, even if it reached the worker's queue.
+func TestABatchOfAnEndedAssignmentIsDroppedByItsWorker(t *testing.T) {
+	h := newHarness(t)
+	first := h.assign(h.raw)
+	h.revoke(h.raw)
+	second := h.assign(h.raw)
+	if first.gen == second.gen {
+		t.Fatalf("two assignments share generation %d", first.gen)
+	}
+	recs := rawRecords(0, 2)
+	second.recs <- batch{gen: first.gen, recs: recs}
+	h.p.deliver(h.p.bind(poll(h.raw, recs[:1], nil)))
+	settle(t, second, 1)
+	if n := len(h.kafka.log(tp{h.rep(), 0})); n != 1 {
+		t.Errorf("%d bundles routed, want 1: the stale batch was applied", n)
+	}
+}
+
+// TestNoMarkAfterARevoke: the sink acknowledges a repartition batch only after the revoke gave
+// up waiting for it. Its offset must not be marked: kgo dropped the partition's marks at the
+// revoke, and a new mark would make the next autocommit commit a partition another member
+// owns. The next owner writes the batch's rows again instead.
+func TestNoMarkAfterARevoke(t *testing.T) {
+	h := newHarness(t)
+	h.p.cfg.HandoffTimeout = 10 * time.Millisecond
+	rep := h.assign(h.rep())
+	raw := h.assign(h.raw)
+	h.p.deliver(h.p.bind(poll(h.raw, rawRecords(0, 2), nil)))
+	settle(t, raw, 2)
+
+	h.sink.mu.Lock()
+	h.sink.hold = true
+	h.sink.mu.Unlock()
+	h.route(rep, 0)
+	key := tp{h.rep(), 0}
+	h.revoke(h.rep())
+	before := h.kafka.calls(key)
+	if !h.sink.release() {
+		t.Fatal("acknowledgement did not return")
+	}
+	if n := h.kafka.calls(key) - before; n != 0 {
+		t.Errorf("%d marks of %s[0] after its revoke", n, h.rep())
+	}
+	h.kafka.mu.Lock()
+	_, marked := h.kafka.marks[key]
+	h.kafka.mu.Unlock()
+	if marked {
+		t.Errorf("an offset of %s[0] is marked after its revoke", h.rep())
+	}
+}
+
+// TestAMarkBeforeTheRevokeIsCommitted: an acknowledgement that arrives while the revoke waits
+// for the sink is marked and committed, so the next owner does not write the rows again.
+func TestAMarkBeforeTheRevokeIsCommitted(t *testing.T) {
+	h := newHarness(t)
+	rep := h.assign(h.rep())
+	raw := h.assign(h.raw)
+	h.p.deliver(h.p.bind(poll(h.raw, rawRecords(0, 2), nil)))
+	settle(t, raw, 2)
+	h.route(rep, 0)
+	h.revoke(h.rep())
+	h.kafka.mu.Lock()
+	defer h.kafka.mu.Unlock()
+	if got := h.kafka.committed[tp{h.rep(), 0}]; got != 1 {
+		t.Errorf("committed %d, want 1", got)
+	}
+}
