@@ -3,6 +3,7 @@ package processor
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -16,6 +17,17 @@ type fetchFailure struct {
 	// routed events miss them for good. Readiness reports it until the partition's assignment
 	// ends, so that an operator sees it, not only a log line.
 	dataLoss bool
+	at       time.Time
+}
+
+// fetchErrorHold is how long any other fetch error keeps the member unready without happening
+// again: kgo returns a partition only with records or an error, so an idle partition may never
+// show the successful fetch that would clear it.
+const fetchErrorHold = time.Minute
+
+// current reports whether the failure still makes the member unready.
+func (f fetchFailure) current(now time.Time) bool {
+	return f.dataLoss || now.Sub(f.at) < fetchErrorHold
 }
 
 // fetched records the outcome of a poll for one partition: an error makes the member unready
@@ -36,7 +48,7 @@ func (p *Processor) fetched(key tp, err error) {
 	reason := fetchErrorReason(err)
 	p.metrics.fetchErrors.WithLabelValues(key.topic, reason).Inc()
 	if f, ok := p.fetchErrs[key]; !ok || !f.dataLoss {
-		p.fetchErrs[key] = fetchFailure{err: err, dataLoss: reason == "data_loss"}
+		p.fetchErrs[key] = fetchFailure{err: err, dataLoss: reason == "data_loss", at: time.Now()}
 	}
 	p.log.Warn("fetch", "topic", key.topic, "partition", key.partition, "reason", reason, "err", err)
 }

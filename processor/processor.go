@@ -103,8 +103,11 @@ func (p *Processor) Ready() error {
 			return fmt.Errorf("restoring the state of %s[%d]", key.topic, key.partition)
 		}
 	}
+	now := time.Now()
 	for key, f := range p.fetchErrs {
-		return fmt.Errorf("fetching %s[%d]: %w", key.topic, key.partition, f.err)
+		if f.current(now) {
+			return fmt.Errorf("fetching %s[%d]: %w", key.topic, key.partition, f.err)
+		}
 	}
 	return nil
 }
