@@ -125,15 +125,17 @@ func (k *memKafka) calls(key tp) int {
 	return k.markCalls[key]
 }
 
-// latestSnapshot reads the last snapshot record of a state partition.
-func (k *memKafka) latestSnapshot(topic string) func(context.Context, int32) (int64, []byte, bool, error) {
-	return func(_ context.Context, part int32) (int64, []byte, bool, error) {
-		recs := k.log(tp{topic, part})
-		if len(recs) == 0 {
-			return 0, nil, false, nil
+// latestSnapshots reads the last snapshot record of state partitions.
+func (k *memKafka) latestSnapshots(topic string) func(context.Context, []int32) map[int32]snapshotRead {
+	return func(_ context.Context, parts []int32) map[int32]snapshotRead {
+		out := map[int32]snapshotRead{}
+		for _, part := range parts {
+			if recs := k.log(tp{topic, part}); len(recs) > 0 {
+				v := recs[len(recs)-1].Value
+				out[part] = snapshotRead{offset: int64(binary.BigEndian.Uint64(v)), state: v[8:], ok: true}
+			}
 		}
-		v := recs[len(recs)-1].Value
-		return int64(binary.BigEndian.Uint64(v)), v[8:], true, nil
+		return out
 	}
 }
 
@@ -227,7 +229,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	p.kafka, p.sources = h.kafka, 1
-	p.snapshot = h.kafka.latestSnapshot(cfg.StateTopic())
+	p.snapshots = h.kafka.latestSnapshots(cfg.StateTopic())
 	h.p = p
 	t.Cleanup(func() {
 		h.p.stopWorkers(map[string][]int32{h.raw: {0}, cfg.RepartitionTopic(): {0}})

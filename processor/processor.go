@@ -41,8 +41,8 @@ type Processor struct {
 
 	// kafka is the group's client as the partitions' tasks use it.
 	kafka taskClient
-	// snapshot reads the latest snapshot of a repartition partition (loadSnapshot).
-	snapshot func(ctx context.Context, part int32) (offset int64, state []byte, ok bool, err error)
+	// snapshots reads the latest snapshot of repartition partitions (readLatestSnapshots).
+	snapshots func(ctx context.Context, parts []int32) map[int32]snapshotRead
 	// generations counts this member's assignments.
 	generations atomic.Uint64
 
@@ -74,8 +74,8 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 		starting:  make(map[tp]bool),
 		fetchErrs: make(map[tp]fetchFailure),
 	}
-	p.snapshot = func(ctx context.Context, part int32) (int64, []byte, bool, error) {
-		return loadSnapshot(ctx, cfg, part, extra...)
+	p.snapshots = func(ctx context.Context, parts []int32) map[int32]snapshotRead {
+		return readLatestSnapshots(ctx, cfg, parts, extra...)
 	}
 	return p, nil
 }
