@@ -39,7 +39,7 @@ type Processor struct {
 	joined  bool  // the member has had an assignment, guarded by mu
 	waiting error // why the brokers could not be reached at start, guarded by mu
 
-	// kafka is the group's client as the partitions' tasks use it.
+	// kafka is the group's client as the partitions' tasks use it, guarded by mu.
 	kafka taskClient
 	// snapshots reads the latest snapshot of repartition partitions (readLatestSnapshots).
 	snapshots func(ctx context.Context, parts []int32) map[int32]snapshotRead
@@ -155,7 +155,6 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 	cl := dialed.Client
 	p.client = cl
-	p.kafka = cl
 	p.log.Info("consuming", "group", p.cfg.Group, "input", p.cfg.InputTopics.String(),
 		"repartition", p.cfg.RepartitionTopic(), "partitions", p.cfg.Partitions)
 
@@ -258,9 +257,14 @@ func (p *Processor) deliver(ds []delivery) {
 	}
 }
 
-func (p *Processor) assigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+func (p *Processor) assigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// The group may assign partitions before Run has stored the client, so the tasks take it
+	// from here. Tests without a broker set kafka themselves and pass nil.
+	if cl != nil {
+		p.kafka = cl
+	}
 	p.joined = true
 	p.workerCtx = ctx
 	for topic, parts := range assigned {
@@ -273,7 +277,7 @@ func (p *Processor) assigned(ctx context.Context, _ *kgo.Client, assigned map[st
 
 // revoked stops the workers of the revoked partitions, waits for the sink to make their
 // submitted rows durable, and commits, so that the next owner starts where this one stopped.
-func (p *Processor) revoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+func (p *Processor) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
 	stopped := p.stopWorkers(revoked)
 	// Bounded, so that a ClickHouse outage cannot hold a rebalance or a shutdown forever: what
 	// is not durable by then is not committed, and the next owner writes it again.
@@ -289,7 +293,16 @@ func (p *Processor) revoked(ctx context.Context, _ *kgo.Client, revoked map[stri
 	for _, w := range stopped {
 		w.end()
 	}
-	if err := p.kafka.CommitMarkedOffsets(ctx); err != nil {
+	p.mu.Lock()
+	kafka := p.kafka
+	p.mu.Unlock()
+	if cl != nil {
+		kafka = cl
+	}
+	if kafka == nil {
+		return // nothing was ever assigned, so nothing is marked
+	}
+	if err := kafka.CommitMarkedOffsets(ctx); err != nil {
 		p.log.Warn("commit before revoke", "err", err)
 	}
 	p.log.Info("partitions revoked", "partitions", fmtPartitions(revoked))
