@@ -71,7 +71,9 @@ func (t *rawTask) process(recs []*kgo.Record) {
 	for i := range t.records {
 		out[i] = &t.records[i]
 	}
-	produced := t.w.retry("produce routed events", func(ctx context.Context) error {
+	produced := t.w.retry("produce routed events", func(context.Context) error {
+		ctx, done := t.w.produceContext()
+		defer done()
 		return t.w.kafka.ProduceSync(ctx, out...).FirstErr()
 	})
 	for i := range t.records {

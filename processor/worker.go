@@ -135,6 +135,20 @@ func (w *worker) end() {
 	w.marks.Unlock()
 }
 
+// produceContext is the context of one produce: it ends HandoffTimeout after the worker's,
+// not with it. kgo fails every record buffered for a partition when the context of the record
+// at its head is canceled, so cancelling a revoked worker's records at once would also fail
+// the records other workers of this member buffered for the same repartition partition.
+// Instead the revoke waits, at most that long, for the produce to finish.
+func (w *worker) produceContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(w.ctx))
+	stop := context.AfterFunc(w.ctx, func() { time.AfterFunc(w.p.cfg.HandoffTimeout, cancel) })
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
 // retry runs op until it succeeds or the worker stops, backing off between attempts; it reports
 // whether op succeeded.
 func (w *worker) retry(what string, op func(context.Context) error) bool {
