@@ -135,3 +135,39 @@ func TestAPartitionAssignedAgainStartsFromItsSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestARevokeLetsAnInFlightProduceFinish: a raw batch's bundles are being produced when the
+// raw partition is revoked. Cancelling their context at once would make kgo fail every record
+// buffered for the same repartition partitions, other workers' too; instead the revoke waits
+// for the produce, which completes, and the batch's offset is committed with the revoke.
+func TestARevokeLetsAnInFlightProduceFinish(t *testing.T) {
+	h := newHarness(t)
+	h.assign(h.rep())
+	raw := h.assign(h.raw)
+	slow := make(chan struct{})
+	h.kafka.mu.Lock()
+	h.kafka.slow = slow
+	h.kafka.mu.Unlock()
+	h.p.deliver(h.p.bind(poll(h.raw, rawRecords(0, 2), nil)))
+	<-h.kafka.held
+	revoked := make(chan struct{})
+	go func() {
+		h.revoke(h.raw)
+		close(revoked)
+	}()
+	select {
+	case <-revoked:
+		t.Fatal("the revoke did not wait for the produce in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(slow)
+	<-revoked
+	if raw.progress.next.Load() != 2 {
+		t.Errorf("the batch was not processed: next %d", raw.progress.next.Load())
+	}
+	h.kafka.mu.Lock()
+	defer h.kafka.mu.Unlock()
+	if got := h.kafka.committed[tp{h.raw, 0}]; got != 2 {
+		t.Errorf("committed %d, want 2", got)
+	}
+}

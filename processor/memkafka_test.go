@@ -35,11 +35,16 @@ type memKafka struct {
 	// blocks until it is not, TryProduce fails at once.
 	full     bool
 	unfilled chan struct{}
+	// slow, when set, holds every ProduceSync until it is closed or the produce's context
+	// ends, as kgo does with records it cannot fail once sent.
+	slow chan struct{}
+	// held receives once for every ProduceSync that slow holds.
+	held chan struct{}
 }
 
 func newMemKafka() *memKafka {
 	return &memKafka{logs: map[tp][]*kgo.Record{}, marks: map[tp]int64{}, committed: map[tp]int64{},
-		markCalls: map[tp]int{}, unfilled: make(chan struct{})}
+		markCalls: map[tp]int{}, unfilled: make(chan struct{}), held: make(chan struct{}, 16)}
 }
 
 func (k *memKafka) append(r *kgo.Record) {
@@ -49,7 +54,22 @@ func (k *memKafka) append(r *kgo.Record) {
 	k.logs[key] = append(k.logs[key], &c)
 }
 
-func (k *memKafka) ProduceSync(_ context.Context, rs ...*kgo.Record) kgo.ProduceResults {
+func (k *memKafka) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults {
+	k.mu.Lock()
+	slow := k.slow
+	k.mu.Unlock()
+	if slow != nil {
+		k.held <- struct{}{}
+		select {
+		case <-slow:
+		case <-ctx.Done():
+			out := make(kgo.ProduceResults, len(rs))
+			for i, r := range rs {
+				out[i] = kgo.ProduceResult{Record: r, Err: ctx.Err()}
+			}
+			return out
+		}
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	out := make(kgo.ProduceResults, len(rs))

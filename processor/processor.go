@@ -133,6 +133,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.SessionTimeout(p.cfg.SessionTimeout),
 		kgo.AutoCommitMarks(),
+		kgo.BlockRebalanceOnPoll(),
 		kgo.AutoCommitInterval(p.cfg.CommitInterval),
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.revoked),
@@ -198,19 +199,19 @@ func (p *Processor) poll(ctx context.Context) error {
 	for {
 		fetches := cl.PollRecords(ctx, 10_000)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
+			cl.AllowRebalance()
 			return nil
 		}
-		// The fence between assignments: bind pairs each partition's records with the
-		// assignment that owns the partition right after the poll, before anything can block,
-		// and each batch then goes only to that assignment's queue. Delivery may block on a
-		// full queue (the normal state during a ClickHouse outage) while a rebalance proceeds;
-		// a revoke ends the bound worker and its batch is dropped, never handed to the worker
-		// of a later assignment of the same partition. What remains is the instant between
-		// PollRecords returning and bind: a revoke and a new assignment of the same partition
-		// both completing in it would bind a stale batch to the new assignment.
-		// BlockRebalanceOnPoll would close that instant; with it, the processor tests lost rows
-		// under load more often than without, for a reason not found yet, so it is not used.
-		p.deliver(p.bind(fetches))
+		// The fence between assignments: with BlockRebalanceOnPoll no revoke or assignment runs
+		// between PollRecords and AllowRebalance, so the workers bind finds are the ones of the
+		// assignments these records were fetched under. Delivery may then block on a full queue
+		// (the normal state during a ClickHouse outage) while a rebalance proceeds; a revoke
+		// ends the bound worker and its batch is dropped, never handed to the worker of a
+		// later assignment of the same partition. Blocking the rebalance for the whole delivery
+		// instead would hold it for as long as ClickHouse is down.
+		bound := p.bind(fetches)
+		cl.AllowRebalance()
+		p.deliver(bound)
 	}
 }
 
@@ -221,7 +222,7 @@ type delivery struct {
 }
 
 // bind records the fetch errors of a poll and pairs every partition's records with the worker
-// that owns the partition now; it runs at once after the poll, before anything can block.
+// that owns the partition now; it must run before the rebalance that could end that ownership.
 func (p *Processor) bind(fetches kgo.Fetches) []delivery {
 	var out []delivery
 	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
