@@ -16,6 +16,7 @@ const KafkaMetricsNamespace = "chatpulse_kafka"
 type metrics struct {
 	restores       *prometheus.CounterVec
 	restoreSeconds prometheus.Histogram
+	fetchErrors    *prometheus.CounterVec
 	// kafka hooks the consumer group's client; nil until Register.
 	kafka *kprom.Metrics
 }
@@ -32,6 +33,10 @@ func newMetrics() *metrics {
 			// From an empty partition (milliseconds) to a large replay (minutes).
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 9),
 		}),
+		fetchErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chatpulse_fetch_errors_total",
+			Help: "Fetches of an owned partition that failed, by topic and reason: data_loss (records the partition held are gone), the Kafka error's name, or other.",
+		}, []string{"topic", "reason"}),
 	}
 }
 
@@ -51,7 +56,7 @@ func (p *Processor) Register(reg prometheus.Registerer) error {
 	for _, from := range []string{"snapshot", "log"} {
 		p.metrics.restores.WithLabelValues(from)
 	}
-	for _, c := range []prometheus.Collector{collector{p}, p.metrics.restores, p.metrics.restoreSeconds} {
+	for _, c := range []prometheus.Collector{collector{p}, p.metrics.restores, p.metrics.restoreSeconds, p.metrics.fetchErrors} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register processor metrics: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -38,8 +39,18 @@ type Processor struct {
 	joined  bool  // the member has had an assignment, guarded by mu
 	waiting error // why the brokers could not be reached at start, guarded by mu
 
-	mu      sync.Mutex
-	workers map[tp]*worker // the partitions this member owns now
+	// kafka is the group's client as the partitions' tasks use it, guarded by mu.
+	kafka taskClient
+	// snapshots reads the latest snapshot of repartition partitions (readLatestSnapshots).
+	snapshots func(ctx context.Context, parts []int32) map[int32]snapshotRead
+	// generations counts this member's assignments.
+	generations atomic.Uint64
+
+	mu        sync.Mutex
+	workers   map[tp]*worker      // the assignments this member runs now
+	starting  map[tp]bool         // assigned, but fetch offsets not decided yet
+	fetchErrs map[tp]fetchFailure // the latest fetch error of a partition, until a fetch succeeds
+	workerCtx context.Context     // the client's context, which the workers run under
 }
 
 type tp struct {
@@ -55,20 +66,26 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 	if err := state.Validate(); err != nil {
 		return nil, err
 	}
-	return &Processor{
+	p := &Processor{
 		cfg: cfg, state: state, sink: sink, log: log, extra: extra,
-		stats:   newStats(),
-		metrics: newMetrics(),
-		workers: make(map[tp]*worker),
-	}, nil
+		stats:     newStats(),
+		metrics:   newMetrics(),
+		workers:   make(map[tp]*worker),
+		starting:  make(map[tp]bool),
+		fetchErrs: make(map[tp]fetchFailure),
+	}
+	p.snapshots = func(ctx context.Context, parts []int32) map[int32]snapshotRead {
+		return readLatestSnapshots(ctx, cfg, parts, extra...)
+	}
+	return p, nil
 }
 
 // Stats returns the processor's live counters.
 func (p *Processor) Stats() *Stats { return p.stats }
 
-// Ready reports why the member cannot serve yet: it has not been assigned partitions, or the
-// state of an assigned partition is still being rebuilt. A partition with nothing to replay is
-// ready as soon as its fetching starts.
+// Ready reports why the member cannot serve yet: it has not been assigned partitions, the
+// state of an assigned partition is still being rebuilt, or fetching a partition fails (see
+// fetched). A partition with nothing to replay is ready as soon as its fetching starts.
 func (p *Processor) Ready() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -78,9 +95,18 @@ func (p *Processor) Ready() error {
 		}
 		return errors.New("not assigned partitions yet")
 	}
+	for key := range p.starting {
+		return fmt.Errorf("starting %s[%d]", key.topic, key.partition)
+	}
 	for key, w := range p.workers {
 		if w.restoring.Load() {
 			return fmt.Errorf("restoring the state of %s[%d]", key.topic, key.partition)
+		}
+	}
+	now := time.Now()
+	for key, f := range p.fetchErrs {
+		if f.current(now) {
+			return fmt.Errorf("fetching %s[%d]: %w", key.topic, key.partition, f.err)
 		}
 	}
 	return nil
@@ -107,6 +133,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.SessionTimeout(p.cfg.SessionTimeout),
 		kgo.AutoCommitMarks(),
+		kgo.BlockRebalanceOnPoll(),
 		kgo.AutoCommitInterval(p.cfg.CommitInterval),
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.revoked),
@@ -172,49 +199,81 @@ func (p *Processor) setWaiting(err error) {
 }
 
 func (p *Processor) poll(ctx context.Context) error {
+	cl := p.client
 	for {
-		fetches := p.client.PollRecords(ctx, 10_000)
+		fetches := cl.PollRecords(ctx, 10_000)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
+			cl.AllowRebalance()
 			return nil
 		}
-		for _, fe := range fetches.Errors() {
-			if errors.Is(fe.Err, context.Canceled) {
-				continue
-			}
-			p.log.Warn("fetch", "topic", fe.Topic, "partition", fe.Partition, "err", fe.Err)
+		// The fence between assignments: with BlockRebalanceOnPoll no revoke or assignment runs
+		// between PollRecords and AllowRebalance, so the workers bind finds are the ones of the
+		// assignments these records were fetched under. Delivery may then block on a full queue
+		// (the normal state during a ClickHouse outage) while a rebalance proceeds; a revoke
+		// ends the bound worker and its batch is dropped, never handed to the worker of a
+		// later assignment of the same partition. Blocking the rebalance for the whole delivery
+		// instead would hold it for as long as ClickHouse is down.
+		bound := p.bind(fetches)
+		cl.AllowRebalance()
+		p.deliver(bound)
+	}
+}
+
+// delivery is a batch bound to the worker of the assignment it was fetched under.
+type delivery struct {
+	w *worker
+	b batch
+}
+
+// bind records the fetch errors of a poll and pairs every partition's records with the worker
+// that owns the partition now; it must run before the rebalance that could end that ownership.
+func (p *Processor) bind(fetches kgo.Fetches) []delivery {
+	var out []delivery
+	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+		key := tp{ftp.Topic, ftp.Partition}
+		p.fetched(key, ftp.Err)
+		p.mu.Lock()
+		w := p.workers[key]
+		p.mu.Unlock()
+		if w == nil {
+			return // revoked before this poll; the next owner reads these records again
 		}
-		fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
-			p.mu.Lock()
-			w := p.workers[tp{ftp.Topic, ftp.Partition}]
-			p.mu.Unlock()
-			if w == nil {
-				return // revoked after this fetch; the next owner reads these records again
-			}
-			if ftp.Err == nil {
-				w.progress.fetched(ftp.HighWatermark, ftp.Records)
-			}
-			if len(ftp.Records) == 0 {
-				return
-			}
-			// A full queue blocks polling: fetching pauses and memory stays bounded until the
-			// partition's worker catches up.
-			select {
-			case w.recs <- ftp.Records:
-			case <-w.ctx.Done():
-			}
-		})
+		if ftp.Err == nil {
+			w.progress.fetched(ftp.HighWatermark, ftp.Records)
+		}
+		if len(ftp.Records) == 0 {
+			return
+		}
+		out = append(out, delivery{w, batch{gen: w.gen, recs: ftp.Records}})
+	})
+	return out
+}
+
+// deliver queues each batch for its worker. A full queue blocks polling: fetching pauses and
+// memory stays bounded until the partition's worker catches up. A batch whose assignment ended
+// meanwhile is dropped; the partition's next owner fetches its records again.
+func (p *Processor) deliver(ds []delivery) {
+	for _, d := range ds {
+		select {
+		case d.w.recs <- d.b:
+		case <-d.w.ctx.Done():
+		}
 	}
 }
 
 func (p *Processor) assigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// The group may assign partitions before Run has stored the client, so the tasks take it
+	// from here. Tests without a broker set kafka themselves and pass nil.
+	if cl != nil {
+		p.kafka = cl
+	}
 	p.joined = true
+	p.workerCtx = ctx
 	for topic, parts := range assigned {
 		for _, part := range parts {
-			w := p.newWorker(ctx, cl, topic, part)
-			p.workers[tp{topic, part}] = w
-			go w.run()
+			p.starting[tp{topic, part}] = true
 		}
 	}
 	p.log.Info("partitions assigned", "partitions", fmtPartitions(assigned))
@@ -223,7 +282,7 @@ func (p *Processor) assigned(ctx context.Context, cl *kgo.Client, assigned map[s
 // revoked stops the workers of the revoked partitions, waits for the sink to make their
 // submitted rows durable, and commits, so that the next owner starts where this one stopped.
 func (p *Processor) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
-	p.stopWorkers(revoked)
+	stopped := p.stopWorkers(revoked)
 	// Bounded, so that a ClickHouse outage cannot hold a rebalance or a shutdown forever: what
 	// is not durable by then is not committed, and the next owner writes it again.
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.HandoffTimeout)
@@ -231,7 +290,23 @@ func (p *Processor) revoked(ctx context.Context, cl *kgo.Client, revoked map[str
 	if err := p.sink.Flush(ctx); err != nil {
 		p.log.Warn("flush before revoke", "err", err)
 	}
-	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+	// Marks end before the commit: an acknowledgement that comes later must not re-create an
+	// offset that kgo drops for the revoked partitions, which the next autocommit would send
+	// for a partition another member owns. Its rows are durable; the next owner writes them
+	// again, which is harmless.
+	for _, w := range stopped {
+		w.end()
+	}
+	p.mu.Lock()
+	kafka := p.kafka
+	p.mu.Unlock()
+	if cl != nil {
+		kafka = cl
+	}
+	if kafka == nil {
+		return // nothing was ever assigned, so nothing is marked
+	}
+	if err := kafka.CommitMarkedOffsets(ctx); err != nil {
 		p.log.Warn("commit before revoke", "err", err)
 	}
 	p.log.Info("partitions revoked", "partitions", fmtPartitions(revoked))
@@ -239,16 +314,21 @@ func (p *Processor) revoked(ctx context.Context, cl *kgo.Client, revoked map[str
 
 // lost stops the workers without committing: another member may own the partitions already.
 func (p *Processor) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	p.stopWorkers(lost)
+	for _, w := range p.stopWorkers(lost) {
+		w.end()
+	}
 	p.log.Warn("partitions lost", "partitions", fmtPartitions(lost))
 }
 
-func (p *Processor) stopWorkers(parts map[string][]int32) {
+// stopWorkers ends the assignments of parts and waits until their workers have returned.
+func (p *Processor) stopWorkers(parts map[string][]int32) []*worker {
 	var stopping []*worker
 	p.mu.Lock()
 	for topic, ps := range parts {
 		for _, part := range ps {
 			key := tp{topic, part}
+			delete(p.starting, key)
+			delete(p.fetchErrs, key)
 			if w := p.workers[key]; w != nil {
 				w.cancel()
 				stopping = append(stopping, w)
@@ -260,41 +340,62 @@ func (p *Processor) stopWorkers(parts map[string][]int32) {
 	for _, w := range stopping {
 		<-w.done
 	}
+	return stopping
 }
 
-// adjustOffsets decides where each newly assigned repartition partition starts: right after
-// its latest snapshot, whose state the worker takes over, or at the beginning of its log. The
-// committed offset becomes the partition's horizon: records below it only rebuild state, since
-// their rows were written before.
+// adjustOffsets starts the assignments of newly assigned partitions: it decides where each
+// starts and creates its worker. A repartition partition starts right after its latest
+// snapshot, whose state the worker takes over, or at the beginning of its log; its committed
+// offset becomes its horizon: records below it only rebuild state, since their rows were
+// written before. Partitions are restored concurrently.
 func (p *Processor) adjustOffsets(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
-	parts, ok := offsets[p.cfg.RepartitionTopic()]
-	if !ok {
-		return offsets, nil
-	}
-	for part, o := range parts {
-		horizon := max(o.EpochOffset().Offset, 0) // negative: nothing committed yet
-		start, restored := p.restore(ctx, part)
-		if restored != nil {
-			horizon = max(horizon, start)
-		}
-		p.mu.Lock()
-		if w := p.workers[tp{p.cfg.RepartitionTopic(), part}]; w != nil {
-			w.horizon.Store(horizon)
-			w.initial = restored
-			if restored != nil {
-				// The worker takes the state over on its first batch; until then it is only read.
-				w.gauges.publish(restored.state.Gauges())
+	rep := p.cfg.RepartitionTopic()
+	restores := p.restoreAll(ctx, offsets[rep])
+	var started []*worker
+	for topic, parts := range offsets {
+		for part, o := range parts {
+			start, horizon := o.EpochOffset().Offset, int64(0)
+			var restored *restoredState
+			if topic == rep {
+				r := restores[part]
+				horizon = max(start, 0) // negative: nothing committed yet
+				start, restored = r.start, r.state
+				if restored != nil {
+					horizon = max(horizon, start)
+				}
+				parts[part] = kgo.NewOffset().At(start)
+				if start == 0 {
+					parts[part] = kgo.NewOffset().AtStart()
+				}
 			}
-			// With nothing to replay, the state is whole as soon as fetching starts.
-			w.restoring.Store(horizon > start)
-		}
-		p.mu.Unlock()
-		parts[part] = kgo.NewOffset().At(start)
-		if start == 0 {
-			parts[part] = kgo.NewOffset().AtStart()
+			started = append(started, p.startWorker(topic, part, start, horizon, restored))
 		}
 	}
+	p.log.Debug("assignments started", "workers", len(started))
 	return offsets, nil
+}
+
+// startWorker registers and runs the worker of a new assignment, ending any earlier one of the
+// same partition that is still registered.
+func (p *Processor) startWorker(topic string, part int32, start, horizon int64, restored *restoredState) *worker {
+	p.mu.Lock()
+	ctx := p.workerCtx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	key := tp{topic, part}
+	old := p.workers[key]
+	w := p.newWorker(ctx, topic, part, start, horizon, restored)
+	p.workers[key] = w
+	delete(p.starting, key)
+	p.mu.Unlock()
+	if old != nil {
+		old.cancel()
+		<-old.done
+		old.end()
+	}
+	go w.run()
+	return w
 }
 
 func fmtPartitions(m map[string][]int32) string {

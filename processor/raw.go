@@ -71,8 +71,10 @@ func (t *rawTask) process(recs []*kgo.Record) {
 	for i := range t.records {
 		out[i] = &t.records[i]
 	}
-	produced := t.w.retry("produce routed events", func(ctx context.Context) error {
-		return t.w.cl.ProduceSync(ctx, out...).FirstErr()
+	produced := t.w.retry("produce routed events", func(context.Context) error {
+		ctx, done := t.w.produceContext()
+		defer done()
+		return t.w.kafka.ProduceSync(ctx, out...).FirstErr()
 	})
 	for i := range t.records {
 		if t.records[i].Topic != t.w.p.cfg.DLQTopic {

@@ -17,20 +17,15 @@ import (
 
 // BenchmarkRestoreMillionPendingMessages measures what a new owner of a partition does before
 // it can go on: read the latest snapshot from the state topic and rebuild the state, here a
-// partition holding 1,000,000 messages that wait for receipts.
+// partition holding 1,000,000 messages that wait for receipts. The state partition holds that
+// one snapshot, or a hundred older snapshots of the same size before it, as it does until
+// compaction runs: a restore's cost must follow the state, not the topic's length.
 func BenchmarkRestoreMillionPendingMessages(b *testing.B) {
-	b.ReportAllocs()
 	kafka, err := testenv.StartKafka()
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer kafka.Close()
-	cfg := DefaultConfig()
-	cfg.Brokers, cfg.Group, cfg.Partitions = kafka.Brokers(), "restore-bench", 1
-	ctx := context.Background()
-	if err := EnsureTopics(ctx, cfg, slog.New(slog.DiscardHandler)); err != nil {
-		b.Fatal(err)
-	}
 
 	st := partition.New(partition.DefaultConfig(), 1)
 	var out rows.Set
@@ -44,26 +39,45 @@ func BenchmarkRestoreMillionPendingMessages(b *testing.B) {
 		out.Reset()
 	}
 	data := st.AppendSnapshot(nil)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ProducerBatchMaxBytes(maxSnapshotBytes+1<<20))
-	if err != nil {
-		b.Fatal(err)
+
+	for _, older := range []int{0, 100} {
+		b.Run(fmt.Sprintf("older-snapshots=%d", older), func(b *testing.B) {
+			b.ReportAllocs()
+			cfg := DefaultConfig()
+			cfg.Brokers, cfg.Group, cfg.Partitions = kafka.Brokers(), fmt.Sprintf("restore-bench-%d", older), 1
+			ctx := context.Background()
+			if err := EnsureTopics(ctx, cfg, slog.New(slog.DiscardHandler)); err != nil {
+				b.Fatal(err)
+			}
+			cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ProducerBatchMaxBytes(maxSnapshotBytes+1<<20),
+				kgo.RecordPartitioner(kgo.ManualPartitioner()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cl.Close()
+			for i := range older + 1 {
+				// The older snapshots hold the same state at earlier offsets: as large as the
+				// latest, so that reading them would show.
+				offset := int64(n - older + i)
+				if err := cl.ProduceSync(ctx, snapshotRecord(cfg.StateTopic(), 0, offset, data)).FirstErr(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				read := readLatestSnapshots(ctx, cfg, []int32{0})[0]
+				if read.err != nil || !read.ok || read.offset != n {
+					b.Fatalf("read: offset %d ok %v err %v", read.offset, read.ok, read.err)
+				}
+				restored, err := partition.RestoreSnapshot(read.state, partition.DefaultConfig())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if restored.Gauges().Messages != n {
+					b.Fatalf("restored %d messages", restored.Gauges().Messages)
+				}
+			}
+			b.ReportMetric(float64(len(data)), "snapshot-bytes")
+		})
 	}
-	defer cl.Close()
-	if err := cl.ProduceSync(ctx, snapshotRecord(cfg.StateTopic(), 0, n, data)).FirstErr(); err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		offset, got, ok, err := loadSnapshot(ctx, cfg, 0)
-		if err != nil || !ok || offset != n {
-			b.Fatalf("load: offset %d ok %v err %v", offset, ok, err)
-		}
-		restored, err := partition.RestoreSnapshot(got, partition.DefaultConfig())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if restored.Gauges().Messages != n {
-			b.Fatalf("restored %d messages", restored.Gauges().Messages)
-		}
-	}
-	b.ReportMetric(float64(len(data)), "snapshot-bytes")
 }

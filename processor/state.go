@@ -31,29 +31,19 @@ type stateTask struct {
 	changed      bool
 }
 
+// newStateTask takes over the state the assignment restored from a snapshot, or starts empty.
 func newStateTask(w *worker) *stateTask {
-	w.horizon.Store(-1)
-	return &stateTask{w: w, restoring: true, lastSnapshot: time.Now()}
-}
-
-// init takes over the state restored from a snapshot, or starts empty. It runs on the first
-// batch, when the assignment has decided where fetching starts.
-func (t *stateTask) init() {
-	t.w.p.mu.Lock()
-	t.snapshot = t.w.initial
-	t.w.p.mu.Unlock()
+	t := &stateTask{w: w, restoring: true, lastSnapshot: time.Now(), snapshot: w.restored}
 	if t.snapshot != nil {
 		t.state = t.snapshot.state
-		return
+	} else {
+		t.state = partition.New(w.p.state, w.p.sources)
 	}
-	t.state = partition.New(t.w.p.state, t.w.p.sources)
+	return t
 }
 
 func (t *stateTask) process(recs []*kgo.Record) {
-	if t.state == nil {
-		t.init()
-	}
-	horizon := t.w.horizon.Load()
+	horizon := t.w.horizon
 	live, liveRecords := 0, 0
 	for _, rec := range recs {
 		out := &t.out
@@ -93,12 +83,15 @@ func (t *stateTask) process(recs []*kgo.Record) {
 	t.changed = true
 	snap := t.takeSnapshot(last.Offset)
 	// Even a batch without rows is submitted: its ack marks the offset once every earlier
-	// row is durable, and only then publishes the snapshot taken after the batch.
+	// row is durable, and only then publishes the snapshot taken after the batch. The ack runs
+	// on the sink's flush goroutine, so it must not wait: TryProduce drops the snapshot when
+	// the client's buffer is full (Kafka is slow or down) instead of blocking every partition's
+	// flush behind it. A dropped snapshot only makes a later restore replay more.
 	submitted := t.w.retry("submit rows", func(ctx context.Context) error {
 		return t.w.p.sink.Submit(ctx, &t.out, func() {
 			t.w.mark(last)
 			if snap != nil {
-				t.w.cl.Produce(context.Background(), snap, t.snapshotWritten)
+				t.w.kafka.TryProduce(context.Background(), snap, t.snapshotWritten)
 			}
 		})
 	})
@@ -189,7 +182,7 @@ func (t *stateTask) deadLetter(rec *kgo.Record, err error) {
 	dl := dlqRecord(t.w.p.cfg, rec, "internal", reason, err)
 	t.w.log.Error("dead-lettered repartition record", "offset", rec.Offset, "err", err)
 	if t.w.retry("produce dead letter", func(ctx context.Context) error {
-		return t.w.cl.ProduceSync(ctx, &dl).FirstErr()
+		return t.w.kafka.ProduceSync(ctx, &dl).FirstErr()
 	}) {
 		t.w.p.stats.addDeadLetters([]string{reason})
 	}
