@@ -36,7 +36,9 @@ func TestIdleRawPartitionsStopHoldingTheWatermark(t *testing.T) {
 			[]route.Origin{raw(0, t0+2*hour, 5), raw(1, t0, 9), raw(1, t0+hour, 12), idle(1, t0, 9), raw(0, t0+3*hour, 6)}, t0 + hour},
 		{"a late copy of an older bundle does not wake an idle partition",
 			[]route.Origin{raw(0, t0+2*hour, 5), raw(1, t0, 9), idle(1, t0, 9), raw(1, t0, 8), raw(0, t0+3*hour, 6)}, t0 + 3*hour},
-		{"with every partition idle the watermark stays",
+		{"with one of two partitions idle the other one's progress counts",
+			[]route.Origin{raw(0, t0, 5), raw(1, t0+hour, 9), idle(1, t0+hour, 9)}, t0},
+		{"with every partition idle the watermark moves to the furthest",
 			[]route.Origin{raw(0, t0, 5), raw(1, t0+hour, 9), idle(0, t0, 5), idle(1, t0+hour, 9)}, t0 + hour},
 	}
 	for _, tt := range tests {

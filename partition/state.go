@@ -114,7 +114,9 @@ func (s *State) ApplyBundle(value []byte, ev *event.Event, out *rows.Set) (appli
 //
 // An idle bundle (o.Idle) takes its raw partition out of the least progress until a bundle
 // without the flag comes: a partition that receives nothing must not hold every watermark
-// forever, nor one that never received anything, which counts as having reported. An idle
+// forever, nor one that never received anything, which counts as having reported. With every
+// raw partition idle, the watermark moves to the furthest of them, so that the last sessions
+// close once the input has gone quiet. An idle
 // bundle older than what was applied of its partition is a late copy from an old owner and
 // changes nothing: the partition has woken since.
 func (s *State) Observe(o route.Origin, out *rows.Set) {
@@ -144,14 +146,19 @@ func (s *State) Observe(o route.Origin, out *rows.Set) {
 	if len(s.origins) < s.sources {
 		return
 	}
-	least := int64(math.MaxInt64)
+	least, highest := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, p := range s.origins {
 		if !p.idle {
 			least = min(least, p.watermarkMs)
 		}
+		highest = max(highest, p.watermarkMs)
 	}
-	// With every raw partition idle there is no progress to follow: the watermark stays.
-	if least != math.MaxInt64 && least > s.watermark {
+	// With every raw partition idle, everything sent so far has been read: the input as a
+	// whole has got as far as the furthest of them.
+	if least == math.MaxInt64 {
+		least = highest
+	}
+	if least > s.watermark {
 		s.watermark = least
 		s.join.Advance(least)
 		s.sessions.Advance(least, &out.Sessions)
