@@ -174,6 +174,7 @@ func (t *stateTask) publish() {
 	s, was := t.w.p.stats, t.published
 	s.Messages.Add(now.Join.Messages - was.Join.Messages)
 	s.Duplicates.Add(now.Join.Duplicates - was.Join.Duplicates)
+	s.Superseded.Add(now.Join.Superseded - was.Join.Superseded)
 	s.Joined.Add(now.Join.Joined - was.Join.Joined)
 	s.Held.Add(now.Join.Held - was.Join.Held)
 	s.Expired.Add(now.Join.Expired - was.Join.Expired)
