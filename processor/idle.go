@@ -41,10 +41,19 @@ func idleEvery(timeout time.Duration) time.Duration { return max(timeout/4, 100*
 
 // checkIdle sends the idle bundles of the raw partition when it has had no record for the idle
 // timeout and no record is known to wait: not queued for the worker, and none beyond what was
-// processed as of the latest fetch.
+// processed as of the latest fetch. While a repartition partition of this member restores, the
+// clock stands still: fetching may not have started, and a partition with records waiting
+// must not be taken for an idle one.
 func (t *rawTask) checkIdle() {
 	timeout := t.w.p.cfg.IdleTimeout
-	if timeout == 0 || t.idle.sent || time.Since(t.idle.since) < timeout || len(t.w.recs) > 0 {
+	if timeout == 0 || t.idle.sent {
+		return
+	}
+	if t.w.p.restoringAny() {
+		t.idle.since = time.Now()
+		return
+	}
+	if time.Since(t.idle.since) < timeout || len(t.w.recs) > 0 {
 		return
 	}
 	if lag, known := t.w.progress.lag(); known && lag > 0 {
@@ -73,4 +82,16 @@ func (t *rawTask) checkIdle() {
 	t.w.p.stats.IdleMarks.Add(1)
 	t.w.log.Info("raw partition idle; it stops holding the watermark until its next record",
 		"idle_for", time.Since(t.idle.since).Round(time.Second), "last_offset", last)
+}
+
+// restoringAny says whether a repartition partition of this member is still being restored.
+func (p *Processor) restoringAny() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.workers {
+		if w.restoring.Load() {
+			return true
+		}
+	}
+	return false
 }
