@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,4 +118,32 @@ func countRecords(t *testing.T, brokers []string, topic string) int64 {
 		}
 	})
 	return n
+}
+
+// TestProduceKeepsBatchesWithinTheTopicsLimit writes 4 MiB of records bound for one partition
+// in one call: the batches must stay within the topic's 1 MiB max.message.bytes.
+func TestProduceKeepsBatchesWithinTheTopicsLimit(t *testing.T) {
+	kafka := testenv.KafkaForTest(t)
+	dial := processor.DefaultConfig().Dial
+	dial.Brokers = kafka.Brokers()
+	ctx := context.Background()
+	if err := processor.CreateTopic(ctx, dial, "in", 1); err != nil {
+		t.Fatal(err)
+	}
+	// Random bytes, which compression cannot shrink below the limit.
+	r := rand.New(rand.NewPCG(1, 2))
+	recs := make([]processor.RawRecord, 40)
+	for i := range recs {
+		v := make([]byte, 100<<10)
+		for j := range v {
+			v[j] = byte(r.Uint32())
+		}
+		recs[i] = processor.RawRecord{Key: []byte("k"), Value: v}
+	}
+	if err := processor.Produce(ctx, dial, "in", recs); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRecords(t, dial.Brokers, "in"); n != int64(len(recs)) {
+		t.Fatalf("%d records in the topic, want %d", n, len(recs))
+	}
 }

@@ -148,7 +148,9 @@ func newLimits(repartition, dlq, state int32) limits {
 }
 
 // defaultLimits are the limits of topics as chatpulse creates them on a broker with defaults.
-func defaultLimits() limits { return newLimits(1048588, 1048588, stateMaxMessageBytes) }
+func defaultLimits() limits {
+	return newLimits(kafkaDefaultMessageBytes, kafkaDefaultMessageBytes, stateMaxMessageBytes)
+}
 
 // topicLimits reads max.message.bytes of the repartition, dead-letter and state topics. It
 // refuses repartition and dead-letter topics below minMessageBytes, naming the topic; a state
@@ -160,29 +162,10 @@ func topicLimits(ctx context.Context, cfg Config, log *slog.Logger, extra ...kgo
 	}
 	defer cl.Close()
 	topics := []string{cfg.RepartitionTopic(), cfg.DLQTopic, cfg.StateTopic()}
-	described, err := kadm.NewClient(cl.Client).DescribeTopicConfigs(ctx, topics...)
-	if err != nil {
-		return limits{}, fmt.Errorf("describe topic configs: %w", cl.explain(err))
-	}
 	var got [3]int32
 	for i, topic := range topics {
-		rc, err := described.On(topic, nil)
-		if err == nil {
-			err = rc.Err
-		}
-		if err != nil {
-			return limits{}, fmt.Errorf("describe topic %s: %w", topic, err)
-		}
-		got[i] = 1048588 // Apache Kafka's default message.max.bytes
-		for _, c := range rc.Configs {
-			if c.Key != "max.message.bytes" || c.Value == nil {
-				continue
-			}
-			n, err := strconv.ParseInt(*c.Value, 10, 32)
-			if err != nil {
-				return limits{}, fmt.Errorf("topic %s: max.message.bytes %q: %w", topic, *c.Value, err)
-			}
-			got[i] = int32(n)
+		if got[i], err = maxMessageBytes(ctx, cl, topic); err != nil {
+			return limits{}, err
 		}
 		if i < 2 && got[i] < minMessageBytes {
 			return limits{}, fmt.Errorf("topic %s has max.message.bytes %d; chatpulse needs at least %d", topic, got[i], minMessageBytes)
@@ -193,4 +176,34 @@ func topicLimits(ctx context.Context, cfg Config, log *slog.Logger, extra ...kgo
 			"topic", cfg.StateTopic(), "max.message.bytes", got[2], "want", stateMaxMessageBytes)
 	}
 	return newLimits(got[0], got[1], got[2]), nil
+}
+
+// kafkaDefaultMessageBytes is Apache Kafka's default message.max.bytes.
+const kafkaDefaultMessageBytes = 1048588
+
+// maxMessageBytes is a topic's max.message.bytes as the broker applies it: the topic's own, or
+// the broker's default.
+func maxMessageBytes(ctx context.Context, cl client, topic string) (int32, error) {
+	described, err := kadm.NewClient(cl.Client).DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		return 0, fmt.Errorf("describe topic %s: %w", topic, cl.explain(err))
+	}
+	rc, err := described.On(topic, nil)
+	if err == nil {
+		err = rc.Err
+	}
+	if err != nil {
+		return 0, fmt.Errorf("describe topic %s: %w", topic, err)
+	}
+	for _, c := range rc.Configs {
+		if c.Key != "max.message.bytes" || c.Value == nil {
+			continue
+		}
+		n, err := strconv.ParseInt(*c.Value, 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("topic %s: max.message.bytes %q: %w", topic, *c.Value, err)
+		}
+		return int32(n), nil
+	}
+	return kafkaDefaultMessageBytes, nil
 }
