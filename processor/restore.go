@@ -21,6 +21,7 @@ type restoredState struct {
 // beginning of its log.
 func (p *Processor) restore(ctx context.Context, part int32) (int64, *restoredState) {
 	if p.cfg.SnapshotInterval == 0 {
+		p.replayWithoutSnapshot(ctx, part, 0)
 		return 0, nil
 	}
 	started := time.Now()
