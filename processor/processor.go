@@ -131,6 +131,13 @@ func (p *Processor) Run(ctx context.Context) error {
 	if p.metrics.kafka != nil {
 		opts = append(opts, kgo.WithHooks(p.metrics.kafka))
 	}
+	// The snapshot producer exists before the group is joined: acknowledgements publish to it.
+	snapshots, err := newSnapshotProducer(p.cfg, p.limits, p.extra)
+	if err != nil {
+		return err
+	}
+	defer closeSnapshotProducer(snapshots)
+	p.snapshots = snapshots
 	dialed, err := newClient(p.cfg.Dial, nil, opts...)
 	if err != nil {
 		return err
@@ -140,17 +147,12 @@ func (p *Processor) Run(ctx context.Context) error {
 	p.log.Info("consuming", "group", p.cfg.Group, "input", p.cfg.InputTopics.String(),
 		"repartition", p.cfg.RepartitionTopic(), "partitions", p.cfg.Partitions)
 
-	if p.snapshots, err = newSnapshotProducer(p.cfg, p.limits, p.extra); err != nil {
-		cl.Close()
-		return err
-	}
 	stopPurging := p.startPurging(ctx, cl)
 	err = p.poll(ctx)
 	stopPurging()
 	// Close leaves the group, which runs the revoke callback: workers stop, the sink flushes,
 	// and marked offsets are committed before the partitions go to another member.
 	cl.Close()
-	p.snapshots.Close()
 	p.log.Info("left the group", "group", p.cfg.Group)
 	return errors.Join(err, p.fatal.cause(ctx))
 }

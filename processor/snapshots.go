@@ -264,3 +264,13 @@ func (p *Processor) replayWithoutSnapshot(ctx context.Context, part int32, snaps
 		p.log.Warn("no usable snapshot, replaying the partition", "partition", part, "snapshots", snapshots)
 	}
 }
+
+// closeSnapshotProducer waits briefly for snapshots published by the last acknowledgements
+// (those of the final handover among them), then closes the client; a snapshot lost here only
+// makes a later restore replay more.
+func closeSnapshotProducer(cl *kgo.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = cl.Flush(ctx)
+	cl.Close()
+}
