@@ -47,13 +47,15 @@ func apply(s *State, evs ...event.Event) rows.Set {
 }
 
 func messageRow(id string, at int64, parent string) rows.Message {
+	ev := msg(id, at, parent)
 	return rows.Message{Source: "causalfoundry", Platform: "whatsapp", MsgID: id, ConversationID: "g1",
 		SenderType: "user", SenderID: "u1", RecipientType: "group", RecipientID: "g1",
-		ParentMsgID: parent, ContentType: "text", SentAtMs: at}
+		ParentMsgID: parent, ContentType: "text", SentAtMs: at, ContentHash: ContentHash(&ev)}
 }
 
+// receiptRow is a receipt of a message sent at t0, as every message receipts join to here is.
 func receiptRow(id, member, status string, at, latency int64) rows.Receipt {
-	return rows.Receipt{Source: "causalfoundry", MsgID: id, MemberID: member, Status: status, AtMs: at, LatencyMs: latency}
+	return rows.Receipt{Source: "causalfoundry", MsgID: id, MemberID: member, Status: status, AtMs: at, LatencyMs: latency, MsgSentAtMs: t0}
 }
 
 func TestApply(t *testing.T) {
@@ -107,7 +109,7 @@ func TestApply(t *testing.T) {
 			events: []event.Event{msg("m1", t0, ""), msg("m2", t0+9000, "m1")},
 			want: rows.Set{
 				Messages: []rows.Message{messageRow("m1", t0, ""), messageRow("m2", t0+9000, "m1")},
-				Replies:  []rows.Reply{{Source: "causalfoundry", ParentMsgID: "m1", ReplyMsgID: "m2", ReplyAtMs: t0 + 9000, LatencyMs: 9000}},
+				Replies:  []rows.Reply{{Source: "causalfoundry", ParentMsgID: "m1", ReplyMsgID: "m2", ReplyAtMs: t0 + 9000, LatencyMs: 9000, MsgSentAtMs: t0}},
 			},
 			stats: Stats{Messages: 2, Joined: 1},
 		},
@@ -116,7 +118,7 @@ func TestApply(t *testing.T) {
 			events: []event.Event{msg("m2", t0+9000, "m1"), msg("m1", t0, "")},
 			want: rows.Set{
 				Messages: []rows.Message{messageRow("m2", t0+9000, "m1"), messageRow("m1", t0, "")},
-				Replies:  []rows.Reply{{Source: "causalfoundry", ParentMsgID: "m1", ReplyMsgID: "m2", ReplyAtMs: t0 + 9000, LatencyMs: 9000}},
+				Replies:  []rows.Reply{{Source: "causalfoundry", ParentMsgID: "m1", ReplyMsgID: "m2", ReplyAtMs: t0 + 9000, LatencyMs: 9000, MsgSentAtMs: t0}},
 			},
 			stats: Stats{Messages: 2, Joined: 1, Held: 1},
 		},

@@ -145,15 +145,24 @@ func (k *memKafka) calls(key tp) int {
 	return k.markCalls[key]
 }
 
-// latestSnapshots reads the last snapshot record of state partitions.
-func (k *memKafka) latestSnapshots(topic string) func(context.Context, []int32) map[int32]snapshotRead {
-	return func(_ context.Context, parts []int32) map[int32]snapshotRead {
-		out := map[int32]snapshotRead{}
+// readSnapshots reads the latest snapshot of each key of state partitions, newest first, as
+// readSnapshots does from a broker; the repartition log is never purged here.
+func (k *memKafka) readSnapshots(topic string) func(context.Context, []int32) map[int32]snapshotsRead {
+	return func(_ context.Context, parts []int32) map[int32]snapshotsRead {
+		out := map[int32]snapshotsRead{}
 		for _, part := range parts {
-			if recs := k.log(tp{topic, part}); len(recs) > 0 {
-				v := recs[len(recs)-1].Value
-				out[part] = snapshotRead{offset: int64(binary.BigEndian.Uint64(v)), state: v[8:], ok: true}
+			recs := k.log(tp{topic, part})
+			seen := map[string]bool{}
+			var read snapshotsRead
+			for i := len(recs) - 1; i >= 0; i-- {
+				r := recs[i]
+				if seen[string(r.Key)] {
+					continue
+				}
+				seen[string(r.Key)] = true
+				read.snaps = append(read.snaps, storedSnapshot{offset: int64(binary.BigEndian.Uint64(r.Value)), state: r.Value[8:], key: string(r.Key)})
 			}
+			out[part] = read
 		}
 		return out
 	}
@@ -249,7 +258,8 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	p.kafka, p.sources = h.kafka, 1
-	p.snapshots = h.kafka.latestSnapshots(cfg.StateTopic())
+	p.snapshotProducer = h.kafka
+	p.readSnapshots = h.kafka.readSnapshots(cfg.StateTopic())
 	h.p = p
 	t.Cleanup(func() {
 		h.p.stopWorkers(map[string][]int32{h.raw: {0}, cfg.RepartitionTopic(): {0}})

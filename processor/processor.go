@@ -41,8 +41,11 @@ type Processor struct {
 
 	// kafka is the group's client as the partitions' tasks use it, guarded by mu.
 	kafka taskClient
-	// snapshots reads the latest snapshot of repartition partitions (readLatestSnapshots).
-	snapshots func(ctx context.Context, parts []int32) map[int32]snapshotRead
+	// snapshotProducer writes snapshots (see snapshots.go); readSnapshots reads the kept
+	// snapshots of repartition partitions (readSnapshots in restore.go). Tests without a broker
+	// set both.
+	snapshotProducer snapshotClient
+	readSnapshots    func(ctx context.Context, parts []int32) map[int32]snapshotsRead
 	// generations counts this member's assignments.
 	generations atomic.Uint64
 
@@ -51,6 +54,11 @@ type Processor struct {
 	starting  map[tp]bool         // assigned, but fetch offsets not decided yet
 	fetchErrs map[tp]fetchFailure // the latest fetch error of a partition, until a fetch succeeds
 	workerCtx context.Context     // the client's context, which the workers run under
+
+	// limits, purges and fatal: see topics.go, purge.go and fatal.go.
+	limits limits
+	purges purges
+	fatal  fatal
 }
 
 type tp struct {
@@ -73,9 +81,10 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 		workers:   make(map[tp]*worker),
 		starting:  make(map[tp]bool),
 		fetchErrs: make(map[tp]fetchFailure),
+		limits:    defaultLimits(),
 	}
-	p.snapshots = func(ctx context.Context, parts []int32) map[int32]snapshotRead {
-		return readLatestSnapshots(ctx, cfg, parts, extra...)
+	p.readSnapshots = func(ctx context.Context, parts []int32) map[int32]snapshotsRead {
+		return readSnapshots(ctx, cfg, parts, extra...)
 	}
 	return p, nil
 }
@@ -116,6 +125,7 @@ func (p *Processor) Ready() error {
 // submitted are flushed and their offsets committed, and the member leaves the group.
 func (p *Processor) Run(ctx context.Context) error {
 	p.cfg.warn(p.log)
+	ctx, p.fatal.abort = context.WithCancelCause(ctx)
 	if err := p.prepare(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -140,8 +150,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.OnPartitionsLost(p.lost),
 		kgo.AdjustFetchOffsetsFn(p.adjustOffsets),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		// A snapshot is one record, larger than the default 1 MiB batch.
-		kgo.ProducerBatchMaxBytes(maxSnapshotBytes + 1<<20),
+		// Batches the brokers accept on the repartition and dead-letter topics; snapshots have a
+		// client of their own.
+		kgo.ProducerBatchMaxBytes(p.limits.batch),
 		kgo.ProducerLinger(0),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.WithLogger(kgoLogger{p.log}),
@@ -153,21 +164,34 @@ func (p *Processor) Run(ctx context.Context) error {
 		// The default cooperative-sticky balancer maps to the broker's uniform assignor.
 		opts = append(opts, kgo.ServerSideBalancer())
 	}
+	// The snapshot producer exists before the group is joined: acknowledgements publish to it.
+	snapshots, err := newSnapshotProducer(p.cfg, p.limits, p.extra)
+	if err != nil {
+		return err
+	}
+	defer closeSnapshotProducer(snapshots)
+	p.mu.Lock()
+	p.snapshotProducer = snapshots
+	p.mu.Unlock()
 	dialed, err := newClient(p.cfg.Dial, nil, opts...)
 	if err != nil {
 		return err
 	}
 	cl := dialed.Client
-	p.client = cl
+	p.mu.Lock()
+	p.client = cl // also read by Status
+	p.mu.Unlock()
 	p.log.Info("consuming", "group", p.cfg.Group, "input", p.cfg.InputTopics.String(),
 		"repartition", p.cfg.RepartitionTopic(), "partitions", p.cfg.Partitions)
 
+	stopPurging := p.startPurging(ctx, cl)
 	err = p.poll(ctx)
+	stopPurging()
 	// Close leaves the group, which runs the revoke callback: workers stop, the sink flushes,
 	// and marked offsets are committed before the partitions go to another member.
 	cl.Close()
 	p.log.Info("left the group", "group", p.cfg.Group)
-	return err
+	return errors.Join(err, p.fatal.cause(ctx))
 }
 
 // prepare creates chatpulse's topics and counts the input partitions. A worker may start
@@ -182,7 +206,10 @@ func (p *Processor) prepare(ctx context.Context) error {
 			return err
 		}
 		var err error
-		sources, err = inputPartitions(ctx, p.cfg, p.log, p.extra...)
+		if sources, err = inputPartitions(ctx, p.cfg, p.log, p.extra...); err != nil {
+			return err
+		}
+		p.limits, err = topicLimits(ctx, p.cfg, p.log, p.extra...)
 		return err
 	}, unreachable, func(attempt int, err error, wait time.Duration) {
 		p.setWaiting(err)

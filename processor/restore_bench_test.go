@@ -16,10 +16,11 @@ import (
 )
 
 // BenchmarkRestoreMillionPendingMessages measures what a new owner of a partition does before
-// it can go on: read the latest snapshot from the state topic and rebuild the state, here a
+// it can go on: read the kept snapshots from the state topic and rebuild the state, here a
 // partition holding 1,000,000 messages that wait for receipts. The state partition holds that
-// one snapshot, or a hundred older snapshots of the same size before it, as it does until
-// compaction runs: a restore's cost must follow the state, not the topic's length.
+// one snapshot, or a hundred older snapshots of the same size before it, written to the kept
+// slots in turn, as it does until compaction runs: a restore's cost must follow the state, not
+// the topic's length.
 func BenchmarkRestoreMillionPendingMessages(b *testing.B) {
 	kafka, err := testenv.StartKafka()
 	if err != nil {
@@ -59,17 +60,17 @@ func BenchmarkRestoreMillionPendingMessages(b *testing.B) {
 				// The older snapshots hold the same state at earlier offsets: as large as the
 				// latest, so that reading them would show.
 				offset := int64(n - older + i)
-				if err := cl.ProduceSync(ctx, snapshotRecord(cfg.StateTopic(), 0, offset, data)).FirstErr(); err != nil {
+				if err := cl.ProduceSync(ctx, snapshotRecord(cfg.StateTopic(), 0, i%cfg.SnapshotsKept, offset, data)).FirstErr(); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				read := readLatestSnapshots(ctx, cfg, []int32{0})[0]
-				if read.err != nil || !read.ok || read.offset != n {
-					b.Fatalf("read: offset %d ok %v err %v", read.offset, read.ok, read.err)
+				read := readSnapshots(ctx, cfg, []int32{0})[0]
+				if read.err != nil || len(read.snaps) == 0 || read.snaps[0].offset != n {
+					b.Fatalf("read: %d snapshots, err %v", len(read.snaps), read.err)
 				}
-				restored, err := partition.RestoreSnapshot(read.state, partition.DefaultConfig())
+				restored, err := partition.RestoreSnapshot(read.snaps[0].state, partition.DefaultConfig())
 				if err != nil {
 					b.Fatal(err)
 				}

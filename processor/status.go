@@ -88,10 +88,9 @@ func (p *Processor) Status() Status {
 	}
 	raw := s.RawPartitions()
 	repartition := p.cfg.RepartitionTopic()
-	var cl *kgo.Client
 	p.mu.Lock()
+	cl := p.client
 	for key, w := range p.workers {
-		cl = w.cl
 		ps := PartitionStatus{Topic: key.topic, Partition: key.partition, Repartition: key.topic == repartition}
 		ps.Lag, ps.LagKnown = w.progress.lag()
 		if ps.Repartition {
@@ -99,7 +98,7 @@ func (p *Processor) Status() Status {
 			ps.Restoring = w.restoring.Load()
 			ps.WatermarkMs = g.WatermarkMs
 			ps.State = StateSize{Messages: g.Messages, Pending: g.Early, Sessions: g.OpenSessions, Bytes: stateBytes(g)}
-			if r := w.initial; r != nil {
+			if r := w.restored; r != nil {
 				ps.Snapshot = &SnapshotInfo{Offset: r.offset, Bytes: r.bytes, Loading: r.loading}
 			}
 		} else {
@@ -205,23 +204,31 @@ func DescribeGroup(ctx context.Context, cfg Config, state partition.Config, extr
 	slices.SortFunc(gs.Partitions, func(a, b GroupPartition) int {
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
+	var parts []int32
+	for _, gp := range gs.Partitions {
+		if gp.Topic == cfg.RepartitionTopic() {
+			parts = append(parts, gp.Partition)
+		}
+	}
+	reads := readSnapshots(ctx, cfg, parts, extra...)
 	for i := range gs.Partitions {
 		gp := &gs.Partitions[i]
 		if gp.Topic != cfg.RepartitionTopic() {
 			continue
 		}
-		offset, data, ok, err := loadSnapshot(ctx, cfg, gp.Partition, extra...)
-		if err != nil {
-			return GroupStatus{}, fmt.Errorf("snapshot of %s[%d]: %w", gp.Topic, gp.Partition, err)
+		read := reads[gp.Partition]
+		if read.err != nil {
+			return GroupStatus{}, fmt.Errorf("snapshot of %s[%d]: %w", gp.Topic, gp.Partition, read.err)
 		}
-		if !ok {
-			continue
+		// The newest snapshot that decodes: the one a restore would start from.
+		for _, snap := range read.snaps {
+			st, err := partition.RestoreSnapshot(snap.state, state)
+			if err != nil {
+				continue
+			}
+			gp.HasSnapshot, gp.WatermarkMs, gp.SnapshotOffset = true, st.Gauges().WatermarkMs, snap.offset
+			break
 		}
-		st, err := partition.RestoreSnapshot(data, state)
-		if err != nil {
-			return GroupStatus{}, fmt.Errorf("snapshot of %s[%d]: %w", gp.Topic, gp.Partition, err)
-		}
-		gp.HasSnapshot, gp.WatermarkMs, gp.SnapshotOffset = true, st.Gauges().WatermarkMs, offset
 	}
 	return gs, nil
 }

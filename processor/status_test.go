@@ -29,7 +29,7 @@ func TestStatusReadsWhatTheWorkersKeep(t *testing.T) {
 
 	restored := add(cfg.RepartitionTopic(), 1)
 	restored.gauges.publish(partition.Gauges{Messages: 10, Early: 2, OpenSessions: 3, WatermarkMs: 1_707_900_000_000})
-	restored.initial = &restoredState{offset: 41, bytes: 2048, loading: 12 * time.Millisecond}
+	restored.restored = &restoredState{offset: 41, bytes: 2048, loading: 12 * time.Millisecond}
 	restoring := add(cfg.RepartitionTopic(), 0)
 	restoring.restoring.Store(true)
 	p.stats.Restores.Add(1)

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ type taskClient interface {
 type worker struct {
 	p         *Processor
 	kafka     taskClient
+	snapshots snapshotClient
 	topic     string
 	partition int32
 	// gen is unique among this member's assignments; a batch carries the generation of the
@@ -51,9 +53,13 @@ type worker struct {
 	// restoring is set while a repartition partition's state is being rebuilt.
 	restoring atomic.Bool
 	process   func(recs []*kgo.Record)
+	// tick, when set, runs on the worker's goroutine every idleEvery (see idle.go).
+	tick func()
 	// progress and gauges are what metrics read of the partition at scrape time.
 	progress progress
 	gauges   stateGauges
+	// ring keys a repartition partition's snapshots (see snapshots.go).
+	ring *snapshotRing
 
 	// marks guards ended: once the assignment ends no mark of it may reach the client, so
 	// that a late acknowledgement cannot make this member commit a partition it gave away.
@@ -75,7 +81,7 @@ const queuedBatches = 2
 func (p *Processor) newWorker(ctx context.Context, topic string, partition int32, start, horizon int64, restored *restoredState) *worker {
 	wctx, cancel := context.WithCancel(ctx)
 	w := &worker{
-		p: p, kafka: p.kafka, topic: topic, partition: partition,
+		p: p, kafka: p.kafka, snapshots: p.snapshotProducer, topic: topic, partition: partition,
 		gen: p.generations.Add(1), start: start, horizon: horizon, restored: restored,
 		recs: make(chan batch, queuedBatches),
 		ctx:  wctx, cancel: cancel,
@@ -89,20 +95,33 @@ func (p *Processor) newWorker(ctx context.Context, topic string, partition int32
 		}
 		// With nothing to replay, the state is whole as soon as fetching starts.
 		w.restoring.Store(horizon > max(start, 0))
+		w.ring = newSnapshotRing(p.cfg.SnapshotsKept)
 		w.process = newStateTask(w).process
 	} else {
-		w.process = newRawTask(w, p.cfg.InputTopics[topic]).process
+		t := newRawTask(w, p.cfg.InputTopics[topic])
+		w.process, w.tick = t.process, t.checkIdle
 	}
 	return w
 }
 
 func (w *worker) run() {
 	defer close(w.done)
+	var tick <-chan time.Time
+	if w.tick != nil && w.p.cfg.IdleTimeout > 0 {
+		tk := time.NewTicker(idleEvery(w.p.cfg.IdleTimeout))
+		defer tk.Stop()
+		tick = tk.C
+	}
 	for {
 		select {
+		case <-tick:
+			w.tick()
 		case <-w.ctx.Done():
 			return
 		case b := <-w.recs:
+			if w.ctx.Err() != nil {
+				return
+			}
 			if b.gen != w.gen {
 				// Delivery binds a batch to its assignment's worker, so this cannot happen; a
 				// stale batch applied here would lose or repeat records.
@@ -152,9 +171,15 @@ func (w *worker) produceContext() (context.Context, context.CancelFunc) {
 // retry runs op until it succeeds or the worker stops, backing off between attempts; it reports
 // whether op succeeded.
 func (w *worker) retry(what string, op func(context.Context) error) bool {
-	err := backoff.Retry(w.ctx, backoff.Default, op, func(error) bool { return true },
+	err := backoff.Retry(w.ctx, backoff.Default, op, retriable,
 		func(attempt int, err error, wait time.Duration) {
 			w.log.Warn(what+" failed, retrying", "attempt", attempt, "backoff", wait, "err", err)
 		})
+	if err != nil && w.ctx.Err() == nil {
+		// No retry cures it: this worker stops before it takes another batch (see fatal.go).
+		w.cancel()
+		w.log.Error(what+" failed for good", "err", err)
+		w.p.fatal.fail(fmt.Errorf("%s of %s[%d]: %w", what, w.topic, w.partition, err))
+	}
 	return err == nil
 }
