@@ -171,3 +171,39 @@ func TestARevokeLetsAnInFlightProduceFinish(t *testing.T) {
 		t.Errorf("committed %d, want 2", got)
 	}
 }
+
+// TestAFirstFetchPastTheCommittedOffsetIsFetchedAgain: a raw partition is assigned with offset
+// 2 committed, and the first records the client returns for it start at 4, as Apache Kafka's
+// group consumer was seen to do in the chaos test. Routed as they are, their bundle would tell
+// the repartition partition that raw offsets up to 5 are applied, so m2 and m3, fetched later,
+// would be skipped as redelivered and lost. The batch must be dropped and the fetch moved back
+// to offset 2.
+func TestAFirstFetchPastTheCommittedOffsetIsFetchedAgain(t *testing.T) {
+	h := newHarness(t)
+	var rewound []int64
+	h.p.rewind = func(topic string, part int32, offset int64) { rewound = append(rewound, offset) }
+	h.kafka.mu.Lock()
+	h.kafka.committed[tp{h.raw, 0}] = 2
+	h.kafka.mu.Unlock()
+	rep := h.assign(h.rep())
+	raw := h.assign(h.raw)
+	recs := rawRecords(0, 6)
+
+	h.p.deliver(h.p.bind(poll(h.raw, recs[4:], nil)))
+	if len(rewound) != 1 || rewound[0] != 2 {
+		t.Errorf("fetch moved back to %v, want once to 2", rewound)
+	}
+	h.p.deliver(h.p.bind(poll(h.raw, recs[2:], nil)))
+	settle(t, raw, 6)
+	h.route(rep, 0)
+
+	got := h.sink.ids()
+	for _, id := range []string{"m2", "m3", "m4", "m5"} {
+		if got[id] != 1 {
+			t.Errorf("message %s written %d times, want once; rows: %v", id, got[id], got)
+		}
+	}
+	if n := rep.p.stats.Redelivered.Load(); n != 0 {
+		t.Errorf("%d events skipped as redelivered, none was routed twice", n)
+	}
+}

@@ -46,6 +46,9 @@ type Processor struct {
 	// set both.
 	snapshotProducer snapshotClient
 	readSnapshots    func(ctx context.Context, parts []int32) map[int32]snapshotsRead
+	// rewind moves a partition's fetch position (see startsWhereHandedOver); tests without a
+	// broker set it.
+	rewind func(topic string, part int32, offset int64)
 	// generations counts this member's assignments.
 	generations atomic.Uint64
 
@@ -82,6 +85,9 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 		starting:  make(map[tp]bool),
 		fetchErrs: make(map[tp]fetchFailure),
 		limits:    defaultLimits(),
+	}
+	p.rewind = func(topic string, part int32, offset int64) {
+		p.client.SetOffsets(map[string]map[int32]kgo.EpochOffset{topic: {part: {Epoch: -1, Offset: offset}}})
 	}
 	p.readSnapshots = func(ctx context.Context, parts []int32) map[int32]snapshotsRead {
 		return readSnapshots(ctx, cfg, parts, extra...)
@@ -268,12 +274,44 @@ func (p *Processor) bind(fetches kgo.Fetches) []delivery {
 		if ftp.Err == nil {
 			w.progress.fetched(ftp.HighWatermark, ftp.Records)
 		}
-		if len(ftp.Records) == 0 {
+		if len(ftp.Records) == 0 || !p.startsWhereHandedOver(w, ftp.Records[0].Offset) {
 			return
 		}
 		out = append(out, delivery{w, batch{gen: w.gen, recs: ftp.Records}})
 	})
 	return out
+}
+
+// maxRewinds bounds how often an assignment's fetch is moved back to its committed offset.
+const maxRewinds = 3
+
+// startsWhereHandedOver checks the first records fetched for a raw partition's assignment: they
+// must start at the committed offset the assignment was handed (w.start). On Apache Kafka the
+// first fetch of a newly assigned partition has been seen to start past it (305 where 293 was
+// committed); the records in between would then never be routed, and the bundles of the later
+// ones would make every repartition partition skip them as redelivered when they came. So a
+// first batch past w.start is dropped and the partition's fetch moved back to w.start; it runs
+// in bind, before AllowRebalance, where SetOffsets cannot race a rebalance. A batch at or
+// before w.start is taken (earlier records are routed twice, which the partitions' states
+// skip). After maxRewinds the batch is taken as it is, loudly: the records in between are gone
+// from the log (retention), which kgo reports as data loss.
+func (p *Processor) startsWhereHandedOver(w *worker, first int64) bool {
+	if w.firstChecked || w.start < 0 || w.topic == p.cfg.RepartitionTopic() {
+		return true
+	}
+	if first <= w.start || w.rewinds >= maxRewinds {
+		if first > w.start {
+			w.log.Error("first fetch of the assignment still starts past its committed offset; taking it",
+				"committed", w.start, "first", first)
+		}
+		w.firstChecked = true
+		return true
+	}
+	w.rewinds++
+	w.log.Warn("first fetch of the assignment starts past its committed offset; fetching again from it",
+		"committed", w.start, "first", first, "rewind", w.rewinds)
+	p.rewind(w.topic, w.partition, w.start)
+	return false
 }
 
 // deliver queues each batch for its worker. A full queue blocks polling: fetching pauses and
