@@ -46,9 +46,6 @@ type Processor struct {
 	// set both.
 	snapshotProducer snapshotClient
 	readSnapshots    func(ctx context.Context, parts []int32) map[int32]snapshotsRead
-	// rewind moves a partition's fetch position (see startsWhereHandedOver); tests without a
-	// broker set it.
-	rewind func(topic string, part int32, offset int64)
 	// generations counts this member's assignments.
 	generations atomic.Uint64
 
@@ -85,9 +82,6 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 		starting:  make(map[tp]bool),
 		fetchErrs: make(map[tp]fetchFailure),
 		limits:    defaultLimits(),
-	}
-	p.rewind = func(topic string, part int32, offset int64) {
-		p.client.SetOffsets(map[string]map[int32]kgo.EpochOffset{topic: {part: {Epoch: -1, Offset: offset}}})
 	}
 	p.readSnapshots = func(ctx context.Context, parts []int32) map[int32]snapshotsRead {
 		return readSnapshots(ctx, cfg, parts, extra...)
@@ -274,44 +268,35 @@ func (p *Processor) bind(fetches kgo.Fetches) []delivery {
 		if ftp.Err == nil {
 			w.progress.fetched(ftp.HighWatermark, ftp.Records)
 		}
-		if len(ftp.Records) == 0 || !p.startsWhereHandedOver(w, ftp.Records[0].Offset) {
+		if len(ftp.Records) == 0 {
 			return
 		}
+		p.startsWhereHandedOver(w, ftp.Records[0].Offset, ftp.LogStartOffset)
 		out = append(out, delivery{w, batch{gen: w.gen, recs: ftp.Records}})
 	})
 	return out
 }
 
-// maxRewinds bounds how often an assignment's fetch is moved back to its committed offset.
-const maxRewinds = 3
-
-// startsWhereHandedOver checks the first records fetched for a raw partition's assignment: they
-// must start at the committed offset the assignment was handed (w.start). On Apache Kafka the
-// first fetch of a newly assigned partition has been seen to start past it (305 where 293 was
-// committed); the records in between would then never be routed, and the bundles of the later
-// ones would make every repartition partition skip them as redelivered when they came. So a
-// first batch past w.start is dropped and the partition's fetch moved back to w.start; it runs
-// in bind, before AllowRebalance, where SetOffsets cannot race a rebalance. A batch at or
-// before w.start is taken (earlier records are routed twice, which the partitions' states
-// skip). After maxRewinds the batch is taken as it is, loudly: the records in between are gone
-// from the log (retention), which kgo reports as data loss.
-func (p *Processor) startsWhereHandedOver(w *worker, first int64) bool {
+// startsWhereHandedOver checks the first records fetched for a raw partition's assignment
+// against the committed offset the assignment was handed (w.start). When they start past it,
+// the records in between are gone from the broker's log: retention deleted them before any
+// member read them (a retention.ms shorter than the input's age, counted from record
+// timestamps), and kgo resumed at the log's new start without a fetch error; the log's start,
+// which the fetch reports, is then past w.start too (a transaction marker at w.start is not a
+// loss). Nothing can route them any more; the loss is reported as data loss (metric, readiness
+// and an error log), which is otherwise silent. It runs on the poll goroutine, the only one
+// that touches firstChecked.
+func (p *Processor) startsWhereHandedOver(w *worker, first, logStart int64) {
 	if w.firstChecked || w.start < 0 || w.topic == p.cfg.RepartitionTopic() {
-		return true
+		return
 	}
-	if first <= w.start || w.rewinds >= maxRewinds {
-		if first > w.start {
-			w.log.Error("first fetch of the assignment still starts past its committed offset; taking it",
-				"committed", w.start, "first", first)
-		}
-		w.firstChecked = true
-		return true
+	w.firstChecked = true
+	if first <= w.start || logStart <= w.start {
+		return
 	}
-	w.rewinds++
-	w.log.Warn("first fetch of the assignment starts past its committed offset; fetching again from it",
-		"committed", w.start, "first", first, "rewind", w.rewinds)
-	p.rewind(w.topic, w.partition, w.start)
-	return false
+	w.log.Error("records deleted from the input before they were read", "committed", w.start, "first", first, "lost", first-w.start)
+	p.fetched(tp{w.topic, w.partition}, &kgo.ErrDataLoss{Topic: w.topic, Partition: w.partition,
+		ConsumedTo: w.start, ConsumedToEpoch: -1, ResetTo: first, ResetToEpoch: -1})
 }
 
 // deliver queues each batch for its worker. A full queue blocks polling: fetching pauses and

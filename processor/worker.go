@@ -60,9 +60,8 @@ type worker struct {
 	gauges   stateGauges
 	// ring keys a repartition partition's snapshots (see snapshots.go).
 	ring *snapshotRing
-	// firstChecked and rewinds are the poll goroutine's alone (startsWhereHandedOver).
+	// firstChecked is the poll goroutine's alone (startsWhereHandedOver).
 	firstChecked bool
-	rewinds      int
 
 	// marks guards ended: once the assignment ends no mark of it may reach the client, so
 	// that a late acknowledgement cannot make this member commit a partition it gave away.
