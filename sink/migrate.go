@@ -10,8 +10,10 @@ import (
 // migration is one versioned step of the schema. Its statements must be idempotent: several
 // workers may apply the same migration at the same time.
 type migration struct {
-	Version    uint32
-	Name       string
+	Version uint32
+	Name    string
+	// Alters add columns and run first; a column that already exists is no error.
+	Alters     []string
 	Statements []string
 }
 
@@ -28,6 +30,15 @@ var migrations = []migration{
 		createSessions, createMembershipEvents, createHandoverEvents,
 		createUserSessions, createGroupMembers, createGroupDaily, createHandovers, createEngagementDaily,
 	}},
+	{Version: 3, Name: "per-message state by day under message_facts",
+		Alters: []string{addReceiptsMsgSentAt, addRepliesMsgSentAt, addReactionsMsgSentAt},
+		Statements: []string{
+			createMessageState,
+			createMessageStateFromMessages, createMessageStateFromReceipts,
+			createMessageStateFromReplies, createMessageStateFromReactions,
+			backfillMessages, backfillReceipts, backfillReplies, backfillReactions,
+			dropMessageFacts, createMessageFactsFromState,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must
@@ -35,6 +46,7 @@ var migrations = []migration{
 func Statements(db string) []string {
 	out := expand(db, bootstrap)
 	for _, m := range migrations {
+		out = append(out, expand(db, m.Alters)...)
 		out = append(out, expand(db, m.Statements)...)
 	}
 	return out
@@ -64,6 +76,11 @@ func (c *Client) Migrate(ctx context.Context) error {
 	for _, m := range migrations {
 		if applied[m.Version] {
 			continue
+		}
+		for _, stmt := range expand(c.db, m.Alters) {
+			if err := c.conn.Exec(ctx, stmt); err != nil && !isServerCode(err, duplicateColumnCode) {
+				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+			}
 		}
 		for _, stmt := range expand(c.db, m.Statements) {
 			if err := c.conn.Exec(ctx, stmt); err != nil {
