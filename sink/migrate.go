@@ -64,6 +64,11 @@ func expand(db string, stmts []string) []string {
 // order and recording each in schema_migrations. Running it again, or from several clients at
 // once, is safe.
 func (c *Client) Migrate(ctx context.Context) error {
+	return c.migrateTo(ctx, migrations[len(migrations)-1].Version)
+}
+
+// migrateTo applies the migrations up to and including version.
+func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 	for _, stmt := range expand(c.db, bootstrap) {
 		if err := c.conn.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate bootstrap: %w", err)
@@ -74,7 +79,7 @@ func (c *Client) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, m := range migrations {
-		if applied[m.Version] {
+		if applied[m.Version] || m.Version > version {
 			continue
 		}
 		for _, stmt := range expand(c.db, m.Alters) {
