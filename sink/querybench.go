@@ -235,3 +235,27 @@ func (c *Client) RowsWrittenBetween(ctx context.Context, fromMs, toMs int64) (ui
 	}
 	return total, nil
 }
+
+// OptimizeAll merges the parts of every MergeTree table of the database.
+func (c *Client) OptimizeAll(ctx context.Context) error {
+	rs, err := c.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND engine LIKE '%MergeTree'", c.db)
+	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	var tables []string
+	for rs.Next() {
+		var t string
+		if err := rs.Scan(&t); err != nil {
+			rs.Close()
+			return fmt.Errorf("list tables: %w", err)
+		}
+		tables = append(tables, t)
+	}
+	rs.Close()
+	for _, t := range tables {
+		if err := c.conn.Exec(ctx, "OPTIMIZE TABLE "+c.db+"."+t+" FINAL"); err != nil {
+			return fmt.Errorf("optimize %s: %w", t, err)
+		}
+	}
+	return nil
+}
