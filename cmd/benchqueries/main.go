@@ -37,6 +37,8 @@ func run() error {
 	schema := flag.Uint("schema", 0, "schema version to measure (0: the newest)")
 	database := flag.String("database", "querybench", "database to load into (dropped first)")
 	only := flag.String("only", "", "run only the queries whose name contains this")
+	skip := flag.String("skip", "", "skip the queries whose name matches this regexp")
+	whole := flag.String("whole", "", "run the whole range only for the queries whose name matches this regexp (default: all)")
 	optimize := flag.Bool("optimize", true, "merge every table's parts after the load, as background merges would in time")
 	repo := flag.String("repo", ".", "checkout holding deploy/grafana/dashboards and README.md")
 	flag.Parse()
@@ -110,12 +112,23 @@ func run() error {
 	}
 	const row = "%-58s %-5s %8s %12s %9s %8s\n"
 	fmt.Printf(row, "query", "range", "time s", "rows read", "peak MiB", "result")
+	wholeRe, err := regexp.Compile(*whole)
+	if err != nil {
+		return fmt.Errorf("-whole: %w", err)
+	}
+	skipRe, err := regexp.Compile(*skip)
+	if err != nil {
+		return fmt.Errorf("-skip: %w", err)
+	}
 	for _, q := range queries {
-		if !strings.Contains(q.name, *only) {
+		if !strings.Contains(q.name, *only) || (*skip != "" && skipRe.MatchString(q.name)) {
 			continue
 		}
 		for _, r := range ranges {
 			if !q.timed && r.name != "all" {
+				continue
+			}
+			if r.name == "all" && !wholeRe.MatchString(q.name) {
 				continue
 			}
 			sql := expand(q.sql, *database, r.from, end)
