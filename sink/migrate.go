@@ -30,7 +30,7 @@ var migrations = []migration{
 		createSessions, createMembershipEvents, createHandoverEvents,
 		createUserSessions, createGroupMembers, createGroupDaily, createHandovers, createEngagementDaily,
 	}},
-	{Version: 3, Name: "per-message state by day under message_facts",
+	{Version: 3, Name: "per-message state and sessions by day",
 		Alters: []string{addReceiptsMsgSentAt, addRepliesMsgSentAt, addReactionsMsgSentAt},
 		Statements: []string{
 			createMessageState,
@@ -38,6 +38,7 @@ var migrations = []migration{
 			createMessageStateFromReplies, createMessageStateFromReactions,
 			backfillMessages, backfillReceipts, backfillReplies, backfillReactions,
 			dropMessageFacts, createMessageFactsFromState,
+			createSessionDays, createSessionDaysFromSessions, backfillSessionDays,
 		}},
 }
 

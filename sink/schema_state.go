@@ -48,12 +48,6 @@ const createMessageState = `CREATE TABLE IF NOT EXISTS {db}.message_state (
     s_reactions AggregateFunction(groupUniqArrayIf, Tuple(String, String, Int64, UInt8), UInt8)
 ) ENGINE = AggregatingMergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, source, tenant, msg_id)`
 
-// stateColumns is the column list of every insert into message_state.
-const stateColumns = `day, source, tenant, msg_id, s_message, s_sent_at_ms, s_platform, s_conversation_id,
-    s_sender_type, s_sender_id, s_recipient_type, s_recipient_id, s_parent_msg_id, s_content_type,
-    s_delivered, s_delivered_latency_ms, s_read, s_read_latency_ms, s_failed, s_deleted, s_replies,
-    s_first_reply_latency_ms, s_reactions`
-
 // The empty states a view gives the columns that its table does not feed.
 const (
 	noMessage    = "maxIfState(toUInt8(0), toUInt8(0)) AS s_message, minIfState(toInt64(0), toUInt8(0)) AS s_sent_at_ms"
@@ -245,3 +239,39 @@ FROM (
     GROUP BY source, tenant, msg_id
 )
 WHERE f_message = 1`
+
+// session_days is every row of sessions filed under the UTC day its session starts, so that a
+// query about sessions that start in a time range reads that range only. Every row of one
+// session id has the same start: the id is a hash of it, and a tombstone keeps the start of
+// the id it retires. Readers keep the row of the highest version per session, as
+// user_sessions does.
+const createSessionDays = `CREATE TABLE IF NOT EXISTS {db}.session_days (
+    day Date,
+    source String,
+    tenant String,
+    platform String,
+    user_id String,
+    session_id String,
+    start_ms Int64,
+    end_ms Int64,
+    messages UInt32,
+    user_messages UInt32,
+    closed UInt8,
+    version UInt64,
+    deleted UInt8
+) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, source, tenant, platform, user_id, session_id, version)`
+
+const sessionDaysColumns = `day, source, tenant, platform, user_id, session_id, start_ms, end_ms, messages, user_messages, closed, version, deleted`
+
+const sessionDaysSelect = `SELECT toDate(intDiv(start_ms, 1000), 'UTC') AS day, source, tenant, platform, user_id, session_id,
+    start_ms, end_ms, messages, user_messages, closed, version, deleted
+FROM {db}.sessions`
+
+const createSessionDaysFromSessions = `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.session_days_sessions
+TO {db}.session_days AS
+` + sessionDaysSelect
+
+// backfillSessionDays copies the sessions written before the migration; a row copied twice
+// is an exact replay.
+const backfillSessionDays = `INSERT INTO {db}.session_days (` + sessionDaysColumns + `)
+` + sessionDaysSelect
