@@ -42,9 +42,13 @@ func (c *Client) LoadSynthetic(ctx context.Context, l SyntheticLoad) error {
 	if err != nil {
 		return err
 	}
-	for _, stmt := range syntheticInserts(c.db, l, withMsgTime) {
-		if err := c.conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("load synthetic: %w", err)
+	// Chunks keep each insert well within the client's read timeout.
+	const chunk = 1_000_000
+	for off := 0; off < l.Messages; off += chunk {
+		for _, stmt := range syntheticInserts(c.db, l, withMsgTime, off, min(chunk, l.Messages-off)) {
+			if err := c.conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("load synthetic: %w", err)
+			}
 		}
 	}
 	return nil
@@ -60,7 +64,10 @@ func (c *Client) hasColumn(ctx context.Context, table, column string) (bool, err
 	return n > 0, nil
 }
 
-func syntheticInserts(db string, l SyntheticLoad, withMsgTime bool) []string {
+// syntheticInserts writes messages [off, off+cnt) of l and what belongs to them; the chunk at
+// offset 0 also writes the membership events. off and cnt must be multiples of 100 unless the
+// chunk is the last one.
+func syntheticInserts(db string, l SyntheticLoad, withMsgTime bool, off, cnt int) []string {
 	n := int64(l.Messages)
 	span := int64(l.Days) * 86_400_000
 	start := l.End.UnixMilli() - span
@@ -73,6 +80,7 @@ func syntheticInserts(db string, l SyntheticLoad, withMsgTime bool) []string {
 	r := strings.NewReplacer(
 		"{db}", db, "{n}", fmt.Sprint(n), "{users}", fmt.Sprint(users), "{groups}", fmt.Sprint(groups),
 		"{start}", fmt.Sprint(start), "{span}", fmt.Sprint(span),
+		"{off}", fmt.Sprint(off), "{cnt}", fmt.Sprint(cnt),
 		"{sent_i}", sent("i"), "{sent_p}", sent("(i - 1)"))
 	msgTimeCol, msgTime, parentTime := "", "", ""
 	if withMsgTime {
@@ -80,6 +88,12 @@ func syntheticInserts(db string, l SyntheticLoad, withMsgTime bool) []string {
 	}
 	// u is the message's user, which fixes its source, tenant, platform and conversation.
 	const user = `intHash32(i * 7) % {users}`
+	memb := `INSERT INTO {db}.membership_events (source, tenant, group_id, member_id, member_type, action, at_ms)
+SELECT if(u % 10 = 9, 'voipbin', 'causalfoundry'), concat('t', toString(u % 3)), concat('g', toString(u % {groups})),
+    concat('u', toString(u)), 'user', if(k = 0, 'join', 'leave'),
+    {start} + intDiv(u * {span}, {users}) + k * 86400000
+FROM (SELECT intDiv(number, 2) AS u, number % 2 AS k FROM numbers({users} * 2))
+WHERE k = 0 OR u % 10 = 0`
 	stmts := []string{
 		`INSERT INTO {db}.messages (source, tenant, platform, msg_id, conversation_id, sender_type,
     sender_id, recipient_type, recipient_id, parent_msg_id, content_type, sent_at_ms)
@@ -91,7 +105,7 @@ SELECT if(u % 10 = 9, 'voipbin', 'causalfoundry'), concat('t', toString(u % 3)),
     if(i % 10 = 3, 'group', 'user'),
     if(i % 10 = 3, concat('g', toString(u % {groups})), if(i % 4 = 0, concat('u', toString(u)), 'b1')),
     if(i % 5 = 2, concat('m', toString(i - 1)), ''), 'text', {sent_i}
-FROM (SELECT number AS i, ` + user + ` AS u FROM numbers({n}))`,
+FROM (SELECT number AS i, ` + user + ` AS u FROM numbers({off}, {cnt}))`,
 
 		`INSERT INTO {db}.receipts (source, tenant, msg_id, member_id, status, at_ms, latency_ms` + msgTimeCol + `)
 SELECT if(u % 10 = 9, 'voipbin', 'causalfoundry'), concat('t', toString(u % 3)), concat('m', toString(i)),
@@ -100,19 +114,19 @@ FROM (
     SELECT intDiv(number, 2) AS i, ` + user + ` AS u, intHash32(number) % 5000 AS latency,
         multiIf(number % 2 = 0 AND intHash32(i) % 100 < 98, 'delivered', number % 2 = 0, 'failed',
             intHash32(i) % 100 < 60, 'read', '') AS status
-    FROM numbers({n} * 2)
+    FROM numbers({off} * 2, {cnt} * 2)
 )
 WHERE status != ''`,
 
 		`INSERT INTO {db}.replies (source, tenant, parent_msg_id, reply_msg_id, reply_at_ms, latency_ms` + msgTimeCol + `)
 SELECT if(u % 10 = 9, 'voipbin', 'causalfoundry'), concat('t', toString(u % 3)), concat('m', toString(i - 1)),
     concat('m', toString(i)), {sent_i}, greatest({sent_i} - {sent_p}, 0)` + parentTime + `
-FROM (SELECT number AS i, intHash32((number - 1) * 7) % {users} AS u FROM numbers({n}) WHERE i % 5 = 2)`,
+FROM (SELECT number AS i, intHash32((number - 1) * 7) % {users} AS u FROM numbers({off}, {cnt}) WHERE i % 5 = 2)`,
 
 		`INSERT INTO {db}.reactions (source, tenant, target_msg_id, actor_id, emoji, at_ms, present` + msgTimeCol + `)
 SELECT if(u % 10 = 9, 'voipbin', 'causalfoundry'), concat('t', toString(u % 3)), concat('m', toString(i)),
     concat('u', toString((u + 1) % {users})), ['👍', '❤️'][i % 2 + 1], {sent_i} + 5000, 1` + msgTime + `
-FROM (SELECT number AS i, ` + user + ` AS u FROM numbers({n}) WHERE i % 20 = 0)`,
+FROM (SELECT number AS i, ` + user + ` AS u FROM numbers({off}, {cnt}) WHERE i % 20 = 0)`,
 
 		`INSERT INTO {db}.sessions (source, tenant, platform, user_id, session_id, start_ms, end_ms,
     messages, user_messages, closed, version, deleted)
@@ -120,20 +134,16 @@ SELECT if(u % 10 = 9, 'voipbin', 'causalfoundry'), concat('t', toString(u % 3)),
     ['web', 'whatsapp', 'telegram', 'sms'][u % 4 + 1], concat('u', toString(u)), concat('s', toString(j)),
     {start} + intDiv(j * {span}, intDiv({n}, 4)), {start} + intDiv(j * {span}, intDiv({n}, 4)) + 600000,
     4, 2, 1, 1, 0
-FROM (SELECT number AS j, intHash32(number * 11) % {users} AS u FROM numbers(intDiv({n}, 4)))`,
-
-		`INSERT INTO {db}.membership_events (source, tenant, group_id, member_id, member_type, action, at_ms)
-SELECT if(u % 10 = 9, 'voipbin', 'causalfoundry'), concat('t', toString(u % 3)), concat('g', toString(u % {groups})),
-    concat('u', toString(u)), 'user', if(k = 0, 'join', 'leave'),
-    {start} + intDiv(u * {span}, {users}) + k * 86400000
-FROM (SELECT intDiv(number, 2) AS u, number % 2 AS k FROM numbers({users} * 2))
-WHERE k = 0 OR u % 10 = 0`,
+FROM (SELECT number AS j, intHash32(number * 11) % {users} AS u FROM numbers(intDiv({off}, 4), intDiv({cnt}, 4)))`,
 
 		`INSERT INTO {db}.handover_events (source, tenant, platform, conversation_id, user_id, to_role, at_ms)
 SELECT if(u % 10 = 9, 'voipbin', 'causalfoundry'), concat('t', toString(u % 3)),
     ['web', 'whatsapp', 'telegram', 'sms'][u % 4 + 1], concat('c', toString(u)), concat('u', toString(u)),
     if(i % 3 = 0, 'bot', 'agent'), {sent_i} + 1000
-FROM (SELECT number * 100 AS i, ` + user + ` AS u FROM numbers(intDiv({n}, 100)))`,
+FROM (SELECT number * 100 AS i, ` + user + ` AS u FROM numbers(intDiv({off}, 100), intDiv({cnt}, 100)))`,
+	}
+	if off == 0 {
+		stmts = append(stmts, memb)
 	}
 	for i, s := range stmts {
 		// Twice, because a placeholder may expand to text holding another ({sent_i} has none).
@@ -236,25 +246,31 @@ func (c *Client) RowsWrittenBetween(ctx context.Context, fromMs, toMs int64) (ui
 	return total, nil
 }
 
-// OptimizeAll merges the parts of every MergeTree table of the database.
-func (c *Client) OptimizeAll(ctx context.Context) error {
-	rs, err := c.conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ? AND engine LIKE '%MergeTree'", c.db)
+// OptimizeByDay merges the parts of every partition of the tables partitioned by day
+// (message_state, session_days), one partition at a time, as background merges would in
+// time. The unpartitioned tables behind the whole-history views are left as loaded.
+func (c *Client) OptimizeByDay(ctx context.Context) error {
+	rs, err := c.conn.Query(ctx, `SELECT DISTINCT table, partition FROM system.parts
+WHERE database = ? AND active AND partition != 'tuple()' ORDER BY table, partition`, c.db)
 	if err != nil {
-		return fmt.Errorf("list tables: %w", err)
+		return fmt.Errorf("list partitions: %w", err)
 	}
-	var tables []string
+	var parts [][2]string
 	for rs.Next() {
-		var t string
-		if err := rs.Scan(&t); err != nil {
+		var t, p string
+		if err := rs.Scan(&t, &p); err != nil {
 			rs.Close()
-			return fmt.Errorf("list tables: %w", err)
+			return fmt.Errorf("list partitions: %w", err)
 		}
-		tables = append(tables, t)
+		parts = append(parts, [2]string{t, p})
 	}
 	rs.Close()
-	for _, t := range tables {
-		if err := c.conn.Exec(ctx, "OPTIMIZE TABLE "+c.db+"."+t+" FINAL"); err != nil {
-			return fmt.Errorf("optimize %s: %w", t, err)
+	for _, tp := range parts {
+		if !identifier.MatchString(tp[0]) || strings.Trim(tp[1], "0123456789") != "" {
+			return fmt.Errorf("optimize: unexpected partition %s of %s", tp[1], tp[0])
+		}
+		if err := c.conn.Exec(ctx, "OPTIMIZE TABLE "+c.db+"."+tp[0]+" PARTITION "+tp[1]+" FINAL"); err != nil {
+			return fmt.Errorf("optimize %s partition %s: %w", tp[0], tp[1], err)
 		}
 	}
 	return nil

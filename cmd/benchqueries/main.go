@@ -39,7 +39,7 @@ func run() error {
 	only := flag.String("only", "", "run only the queries whose name contains this")
 	skip := flag.String("skip", "", "skip the queries whose name matches this regexp")
 	whole := flag.String("whole", "", "run the whole range only for the queries whose name matches this regexp (default: all)")
-	optimize := flag.Bool("optimize", true, "merge every table's parts after the load, as background merges would in time")
+	optimize := flag.Bool("optimize", true, "merge the parts of the day-partitioned tables after the load, as background merges would in time")
 	repo := flag.String("repo", ".", "checkout holding deploy/grafana/dashboards and README.md")
 	flag.Parse()
 	ctx := context.Background()
@@ -83,7 +83,7 @@ func run() error {
 		return err
 	}
 	if *optimize {
-		if err := c.OptimizeAll(ctx); err != nil {
+		if err := c.OptimizeByDay(ctx); err != nil {
 			return err
 		}
 	}
