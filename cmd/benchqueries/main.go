@@ -39,6 +39,7 @@ func run() error {
 	only := flag.String("only", "", "run only the queries whose name contains this")
 	skip := flag.String("skip", "", "skip the queries whose name matches this regexp")
 	whole := flag.String("whole", "", "run the whole range only for the queries whose name matches this regexp (default: all)")
+	load := flag.Bool("load", true, "drop the database and load it; false measures a database loaded before (with CHATPULSE_CLICKHOUSE_ADDR)")
 	optimize := flag.Bool("optimize", true, "merge the parts of the day-partitioned tables after the load, as background merges would in time")
 	repo := flag.String("repo", ".", "checkout holding deploy/grafana/dashboards and README.md")
 	flag.Parse()
@@ -57,6 +58,7 @@ func run() error {
 		defer ch.Close()
 		cfg.Addr = ch.Addr()
 	}
+	end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	queries, err := loadQueries(*repo)
 	if err != nil {
 		return err
@@ -66,28 +68,11 @@ func run() error {
 		return err
 	}
 	defer c.Close()
-	if err := c.DropDatabase(ctx); err != nil {
-		return err
-	}
-	if *schema == 0 {
-		err = c.Migrate(ctx)
-	} else {
-		err = c.MigrateTo(ctx, uint32(*schema))
-	}
-	if err != nil {
-		return err
-	}
-	end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	began := time.Now()
-	if err := c.LoadSynthetic(ctx, sink.SyntheticLoad{Messages: *messages, Days: *days, End: end}); err != nil {
-		return err
-	}
-	if *optimize {
-		if err := c.OptimizeByDay(ctx); err != nil {
+	if *load {
+		if err := loadDatabase(ctx, c, *schema, *messages, *days, *optimize, end); err != nil {
 			return err
 		}
 	}
-	fmt.Printf("loaded %d messages over %d days in %s (schema %s)\n", *messages, *days, time.Since(began).Round(time.Second), schemaName(*schema))
 	for _, t := range []string{"messages", "receipts", "replies", "reactions", "sessions", "membership_events", "handover_events"} {
 		n, err := c.CountRows(ctx, t)
 		if err != nil {
@@ -141,6 +126,34 @@ func run() error {
 				fmt.Sprintf("%.0f", float64(st.MemoryBytes)/(1<<20)), fmt.Sprint(st.ResultRows))
 		}
 	}
+	return nil
+}
+
+// loadDatabase drops the database, applies the schema (version schema, 0 for the newest) and
+// loads the synthetic traffic.
+func loadDatabase(ctx context.Context, c *sink.Client, schema uint, messages, days int, optimize bool, end time.Time) error {
+	if err := c.DropDatabase(ctx); err != nil {
+		return err
+	}
+	var err error
+	if schema == 0 {
+		err = c.Migrate(ctx)
+	} else {
+		err = c.MigrateTo(ctx, uint32(schema))
+	}
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	if err := c.LoadSynthetic(ctx, sink.SyntheticLoad{Messages: messages, Days: days, End: end}); err != nil {
+		return err
+	}
+	if optimize {
+		if err := c.OptimizeByDay(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("loaded %d messages over %d days in %s (schema %s)\n", messages, days, time.Since(began).Round(time.Second), schemaName(schema))
 	return nil
 }
 
