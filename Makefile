@@ -4,8 +4,9 @@
 GO        ?= go
 FUZZTIME  ?= 10s
 BENCH_EVENTS ?= 1000000
+BENCH_MESSAGES ?= 10000000
 
-.PHONY: all build demo test unit fuzz bench deps test-deps broker vet clean
+.PHONY: all build demo test unit fuzz bench bench-queries deps test-deps broker vet clean
 
 all: build
 
@@ -39,6 +40,11 @@ fuzz:
 ## bench: the pipeline benchmark of BENCHMARKS.md
 bench: deps
 	$(GO) run ./cmd/chatpulse bench -events $(BENCH_EVENTS)
+
+## bench-queries: load BENCH_MESSAGES synthetic messages into ClickHouse 18.16 and measure every
+## dashboard panel and README query for the last day, week and whole range (BENCHMARKS.md)
+bench-queries: deps
+	$(GO) run ./cmd/benchqueries -messages $(BENCH_MESSAGES)
 
 ## deps: what the demo runs (Debian's clickhouse-server and kcat; no Java)
 deps:

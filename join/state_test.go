@@ -53,7 +53,7 @@ func messageRow(id string, at int64, parent string) rows.Message {
 }
 
 func receiptRow(id, member, status string, at, latency int64) rows.Receipt {
-	return rows.Receipt{Source: "causalfoundry", MsgID: id, MemberID: member, Status: status, AtMs: at, LatencyMs: latency}
+	return rows.Receipt{Source: "causalfoundry", MsgID: id, MemberID: member, Status: status, AtMs: at, LatencyMs: latency, MsgSentAtMs: t0}
 }
 
 func TestApply(t *testing.T) {
@@ -107,7 +107,7 @@ func TestApply(t *testing.T) {
 			events: []event.Event{msg("m1", t0, ""), msg("m2", t0+9000, "m1")},
 			want: rows.Set{
 				Messages: []rows.Message{messageRow("m1", t0, ""), messageRow("m2", t0+9000, "m1")},
-				Replies:  []rows.Reply{{Source: "causalfoundry", ParentMsgID: "m1", ReplyMsgID: "m2", ReplyAtMs: t0 + 9000, LatencyMs: 9000}},
+				Replies:  []rows.Reply{{Source: "causalfoundry", ParentMsgID: "m1", ReplyMsgID: "m2", ReplyAtMs: t0 + 9000, LatencyMs: 9000, MsgSentAtMs: t0}},
 			},
 			stats: Stats{Messages: 2, Joined: 1},
 		},
@@ -116,7 +116,7 @@ func TestApply(t *testing.T) {
 			events: []event.Event{msg("m2", t0+9000, "m1"), msg("m1", t0, "")},
 			want: rows.Set{
 				Messages: []rows.Message{messageRow("m2", t0+9000, "m1"), messageRow("m1", t0, "")},
-				Replies:  []rows.Reply{{Source: "causalfoundry", ParentMsgID: "m1", ReplyMsgID: "m2", ReplyAtMs: t0 + 9000, LatencyMs: 9000}},
+				Replies:  []rows.Reply{{Source: "causalfoundry", ParentMsgID: "m1", ReplyMsgID: "m2", ReplyAtMs: t0 + 9000, LatencyMs: 9000, MsgSentAtMs: t0}},
 			},
 			stats: Stats{Messages: 2, Joined: 1, Held: 1},
 		},
@@ -125,7 +125,7 @@ func TestApply(t *testing.T) {
 			events: []event.Event{reaction("m1", "u3", "🤗", t0+10), msg("m1", t0, "")},
 			want: rows.Set{
 				Messages:  []rows.Message{messageRow("m1", t0, "")},
-				Reactions: []rows.Reaction{{Source: "causalfoundry", TargetMsgID: "m1", ActorID: "u3", Emoji: "🤗", AtMs: t0 + 10, Present: true}},
+				Reactions: []rows.Reaction{{Source: "causalfoundry", TargetMsgID: "m1", ActorID: "u3", Emoji: "🤗", AtMs: t0 + 10, Present: true, MsgSentAtMs: t0}},
 			},
 			stats: Stats{Messages: 1, Joined: 1, Held: 1},
 		},

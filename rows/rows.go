@@ -25,6 +25,8 @@ type Receipt struct {
 	Status    string
 	AtMs      int64
 	LatencyMs int64 // AtMs minus the message's send time, never below 0
+	// MsgSentAtMs is the send time of the message, which files the row under its message's day.
+	MsgSentAtMs int64
 }
 
 // Reply links a reply to its parent message.
@@ -35,6 +37,8 @@ type Reply struct {
 	ReplyMsgID  string
 	ReplyAtMs   int64
 	LatencyMs   int64 // reply time minus the parent's send time, never below 0
+	// MsgSentAtMs is the parent's send time, which files the row under its message's day.
+	MsgSentAtMs int64
 }
 
 // Reaction is an emoji of an actor on a message being added (Present) or taken away.
@@ -46,6 +50,8 @@ type Reaction struct {
 	Emoji       string
 	AtMs        int64
 	Present     bool
+	// MsgSentAtMs is the target's send time, which files the row under its message's day.
+	MsgSentAtMs int64
 }
 
 // Set is the rows produced by processing some events, grouped by table.

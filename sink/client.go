@@ -279,6 +279,7 @@ var receiptsTable = table[rows.Receipt]{name: "receipts", columns: []column[rows
 	stringColumn("status", func(r *rows.Receipt) string { return r.Status }),
 	int64Column("at_ms", func(r *rows.Receipt) int64 { return r.AtMs }),
 	int64Column("latency_ms", func(r *rows.Receipt) int64 { return r.LatencyMs }),
+	int64Column("msg_sent_at_ms", func(r *rows.Receipt) int64 { return r.MsgSentAtMs }),
 }}
 
 var repliesTable = table[rows.Reply]{name: "replies", columns: []column[rows.Reply]{
@@ -288,6 +289,7 @@ var repliesTable = table[rows.Reply]{name: "replies", columns: []column[rows.Rep
 	stringColumn("reply_msg_id", func(r *rows.Reply) string { return r.ReplyMsgID }),
 	int64Column("reply_at_ms", func(r *rows.Reply) int64 { return r.ReplyAtMs }),
 	int64Column("latency_ms", func(r *rows.Reply) int64 { return r.LatencyMs }),
+	int64Column("msg_sent_at_ms", func(r *rows.Reply) int64 { return r.MsgSentAtMs }),
 }}
 
 var reactionsTable = table[rows.Reaction]{name: "reactions", columns: []column[rows.Reaction]{
@@ -298,6 +300,7 @@ var reactionsTable = table[rows.Reaction]{name: "reactions", columns: []column[r
 	stringColumn("emoji", func(r *rows.Reaction) string { return r.Emoji }),
 	int64Column("at_ms", func(r *rows.Reaction) int64 { return r.AtMs }),
 	boolColumn("present", func(r *rows.Reaction) bool { return r.Present }),
+	int64Column("msg_sent_at_ms", func(r *rows.Reaction) int64 { return r.MsgSentAtMs }),
 }}
 
 var sessionsTable = table[rows.Session]{name: "sessions", columns: []column[rows.Session]{

@@ -60,3 +60,9 @@ func Retryable(err error) bool {
 		errors.Is(err, syscall.ECONNABORTED) ||
 		errors.Is(err, syscall.EPIPE)
 }
+
+// isServerCode says whether err is a ClickHouse server exception with the given code.
+func isServerCode(err error, code int32) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == code
+}

@@ -10,8 +10,10 @@ import (
 // migration is one versioned step of the schema. Its statements must be idempotent: several
 // workers may apply the same migration at the same time.
 type migration struct {
-	Version    uint32
-	Name       string
+	Version uint32
+	Name    string
+	// Alters add columns and run first; a column that already exists is no error.
+	Alters     []string
 	Statements []string
 }
 
@@ -28,6 +30,16 @@ var migrations = []migration{
 		createSessions, createMembershipEvents, createHandoverEvents,
 		createUserSessions, createGroupMembers, createGroupDaily, createHandovers, createEngagementDaily,
 	}},
+	{Version: 3, Name: "per-message state and sessions by day",
+		Alters: []string{addReceiptsMsgSentAt, addRepliesMsgSentAt, addReactionsMsgSentAt},
+		Statements: []string{
+			createMessageState,
+			createMessageStateFromMessages, createMessageStateFromReceipts,
+			createMessageStateFromReplies, createMessageStateFromReactions,
+			backfillMessages, backfillReceipts, backfillReplies, backfillReactions,
+			dropMessageFacts, createMessageFactsFromState,
+			createSessionDays, createSessionDaysFromSessions, backfillSessionDays,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must
@@ -35,6 +47,7 @@ var migrations = []migration{
 func Statements(db string) []string {
 	out := expand(db, bootstrap)
 	for _, m := range migrations {
+		out = append(out, expand(db, m.Alters)...)
 		out = append(out, expand(db, m.Statements)...)
 	}
 	return out
@@ -52,6 +65,11 @@ func expand(db string, stmts []string) []string {
 // order and recording each in schema_migrations. Running it again, or from several clients at
 // once, is safe.
 func (c *Client) Migrate(ctx context.Context) error {
+	return c.migrateTo(ctx, migrations[len(migrations)-1].Version)
+}
+
+// migrateTo applies the migrations up to and including version.
+func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 	for _, stmt := range expand(c.db, bootstrap) {
 		if err := c.conn.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate bootstrap: %w", err)
@@ -62,8 +80,13 @@ func (c *Client) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, m := range migrations {
-		if applied[m.Version] {
+		if applied[m.Version] || m.Version > version {
 			continue
+		}
+		for _, stmt := range expand(c.db, m.Alters) {
+			if err := c.conn.Exec(ctx, stmt); err != nil && !isServerCode(err, duplicateColumnCode) {
+				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+			}
 		}
 		for _, stmt := range expand(c.db, m.Statements) {
 			if err := c.conn.Exec(ctx, stmt); err != nil {
