@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -74,7 +73,7 @@ func StartClickHouseCluster(ctx context.Context, log *slog.Logger, shards, repli
 // ClickHouseClusterForTest starts a cluster for one test and closes it when the test ends. A
 // cluster that cannot start fails the test, except that without the zookeeper package it skips
 // the test outside CI (CI=true fails it).
-func ClickHouseClusterForTest(t testing.TB, shards, replicas int) *ClickHouseCluster {
+func ClickHouseClusterForTest(t T, shards, replicas int) *ClickHouseCluster {
 	t.Helper()
 	if !zooKeeperForTest(t) {
 		return nil
@@ -85,7 +84,7 @@ func ClickHouseClusterForTest(t testing.TB, shards, replicas int) *ClickHouseClu
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Log(c.logTails())
+			t.Logf("%s", c.logTails())
 		}
 		if err := c.Close(); err != nil {
 			t.Error(err)
