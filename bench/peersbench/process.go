@@ -25,12 +25,17 @@ type Process struct {
 // StartProcess runs java with args and env (added to this process's environment), its stdout and
 // stderr going to dir/name.log.
 func StartProcess(name, dir string, env []string, args ...string) (*Process, error) {
+	return StartCommand(name, dir, env, "java", args...)
+}
+
+// StartCommand runs bin as StartProcess runs java.
+func StartCommand(name, dir string, env []string, bin string, args ...string) (*Process, error) {
 	logPath := filepath.Join(dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	cmd := exec.Command("java", args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
