@@ -40,6 +40,13 @@ fuzz:
 bench: deps
 	$(GO) run ./cmd/chatpulse bench -events $(BENCH_EVENTS)
 
+## bench-peers: chatpulse against its Kafka Streams and Flink peers on one Apache Kafka broker
+## (BENCHMARKS.md); needs Java 17 with its compiler and Maven (`make test-deps`)
+.PHONY: bench-peers
+bench-peers: test-deps
+	$(GO) run ./bench/benchpeers -events $(BENCH_EVENTS)
+	$(GO) test -run '^$$' -bench RestoreMillionPendingMessages -benchtime 1x ./processor
+
 ## deps: what the demo runs (Debian's clickhouse-server and kcat; no Java)
 deps:
 	scripts/deps.sh

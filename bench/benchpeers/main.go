@@ -50,6 +50,7 @@ type result struct {
 	ch        time.Duration
 	stateB    int64
 	stateWhat string
+	restart   time.Duration // kill -9, restart, restore and process one more record
 }
 
 func run(ctx context.Context) error {
@@ -98,7 +99,7 @@ func run(ctx context.Context) error {
 	}
 	say("%s, ClickHouse 18.16 at %s", kafka, ch.Addr())
 
-	n, messages, err := produce(ctx, brokers, *events)
+	n, messages, sentinel, err := produce(ctx, brokers, *events)
 	if err != nil {
 		return err
 	}
@@ -112,13 +113,13 @@ func run(ctx context.Context) error {
 		var err error
 		switch name {
 		case "chatpulse":
-			res, err = runChatpulse(ctx, r, bin, ch.Addr(), *timeout, brokerPid, chPid)
+			res, err = runChatpulse(ctx, r, bin, ch.Addr(), *timeout, brokerPid, chPid, sentinel)
 		case "kafka-streams":
 			r.Commit = time.Second // the app's default
-			res, err = runPeer(ctx, r, r.KafkaStreams(jars.Streams), *timeout, brokerPid, chPid)
+			res, err = runPeer(ctx, r, r.KafkaStreams(jars.Streams), *timeout, brokerPid, chPid, sentinel)
 		case "flink":
 			r.Commit = 5 * time.Second // the job's default
-			res, err = runPeer(ctx, r, r.Flink(jars.Flink), *timeout, brokerPid, chPid)
+			res, err = runPeer(ctx, r, r.Flink(jars.Flink), *timeout, brokerPid, chPid, sentinel)
 		default:
 			return fmt.Errorf("-only: unknown processor %q", name)
 		}
@@ -133,35 +134,37 @@ func run(ctx context.Context) error {
 	return nil
 }
 
-// produce writes the `make bench` dataset (same generator settings) to topic.
-func produce(ctx context.Context, brokers []string, target int) (int, int, error) {
+// produce writes the `make bench` dataset (same generator settings) to topic and returns its size
+// and its first record, which a restart measurement writes again.
+func produce(ctx context.Context, brokers []string, target int) (int, int, processor.RawRecord, error) {
+	var none processor.RawRecord
 	gcfg := gen.DefaultConfig()
 	gcfg.Users, gcfg.Groups = 5000, 500
 	gcfg.Messages = max(target/6, 100)
 	data, err := gen.CausalFoundry(gcfg)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, none, err
 	}
 	recs := make([]processor.RawRecord, len(data.Records))
 	for i, r := range data.Records {
 		recs[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
 	}
 	if err := peersbench.CreateTopic(ctx, brokers, topic, 12, peersbench.Keep); err != nil {
-		return 0, 0, err
+		return 0, 0, none, err
 	}
 	if err := processor.Produce(ctx, processor.Dial{Brokers: brokers}, topic, recs); err != nil {
-		return 0, 0, err
+		return 0, 0, none, err
 	}
-	n, messages := len(recs), data.Stats.Messages
+	n, messages, first := len(recs), data.Stats.Messages, recs[0]
 	data, recs = gen.Dataset{}, nil
 	runtime.GC()
 	debug.FreeOSMemory()
-	return n, messages, nil
+	return n, messages, first, nil
 }
 
 // runChatpulse runs `chatpulse run` as a process of its own with the budget, until its group has
 // committed every record: it commits only once the rows are in ClickHouse.
-func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, timeout time.Duration, brokerPid, chPid int) (result, error) {
+func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, timeout time.Duration, brokerPid, chPid int, sentinel processor.RawRecord) (result, error) {
 	group := "bench-chatpulse"
 	env := append(r.Budget.GoEnv(),
 		"CHATPULSE_KAFKA_BROKERS="+strings.Join(r.Brokers, ","),
@@ -170,6 +173,8 @@ func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, tim
 		"CHATPULSE_CLICKHOUSE_ADDR="+chAddr,
 		"CHATPULSE_HTTP_ADDR=",
 		"CHATPULSE_LOG_LEVEL=warn",
+		// the broker's least session timeout: a killed member's partitions move after it
+		"CHATPULSE_KAFKA_SESSION_TIMEOUT=6s",
 	)
 	b0, c0 := cpu(brokerPid), cpu(chPid)
 	start := time.Now()
@@ -188,13 +193,38 @@ func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, tim
 	}
 	res.broker, res.ch = cpu(brokerPid)-b0, cpu(chPid)-c0
 	res.stateWhat = "not measured here (see Restoring state: snapshot bytes per pending message)"
-	return res, nil
+	p.Kill()
+	res.restart, err = restart(ctx, r, group, sentinel, timeout, func() (*peersbench.Process, error) {
+		return peersbench.StartCommand("chatpulse-restarted", r.Dir, env, bin, "run")
+	}, r.Input, group+".repartition")
+	return res, err
+}
+
+// restart measures a crash: the killed processor's successor is started with sentinel (a copy of
+// a record it has seen, which changes no row) waiting behind the committed offsets, and the figure
+// is the time from its start until its group has committed that record too: start-up, rejoining,
+// restoring state and processing one record.
+func restart(ctx context.Context, r peersbench.Run, group string, sentinel processor.RawRecord, timeout time.Duration,
+	start func() (*peersbench.Process, error), progress ...string) (time.Duration, error) {
+	if err := processor.Produce(ctx, processor.Dial{Brokers: r.Brokers}, r.Input, []processor.RawRecord{sentinel}); err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	p, err := start()
+	if err != nil {
+		return 0, err
+	}
+	defer p.Stop(30 * time.Second)
+	if err := peersbench.WaitCaughtUp(ctx, r.Brokers, group, timeout, 100*time.Millisecond, exited(p), progress...); err != nil {
+		return 0, fmt.Errorf("after restart: %w\n%s", err, p.LogTail())
+	}
+	return time.Since(t0), nil
 }
 
 // runPeer runs one peer with the budget until its group has committed every record of its input
 // (and Kafka Streams' repartition topic): under exactly-once the rows of those records are then
 // committed too.
-func runPeer(ctx context.Context, r peersbench.Run, peer peersbench.Peer, timeout time.Duration, brokerPid, chPid int) (result, error) {
+func runPeer(ctx context.Context, r peersbench.Run, peer peersbench.Peer, timeout time.Duration, brokerPid, chPid int, sentinel processor.RawRecord) (result, error) {
 	for _, t := range peer.PreCreate {
 		cfg := peersbench.Keep
 		if t == peer.Output {
@@ -219,14 +249,46 @@ func runPeer(ctx context.Context, r peersbench.Run, peer peersbench.Peer, timeou
 		return result{}, err
 	}
 	res.broker, res.ch = cpu(brokerPid)-b0, cpu(chPid)-c0
-	p.Stop(60 * time.Second)
+	p.Kill()
+	var extra []string
 	switch peer.Name {
 	case "kafka-streams":
-		res.stateB, res.stateWhat = du(filepath.Join(r.Dir, "streams-state")), "RocksDB files after a clean stop"
+		state := filepath.Join(r.Dir, "streams-state")
+		res.stateB, res.stateWhat = du(state), "local RocksDB files at the kill"
+		// a lost machine: the successor restores the whole store from its changelog
+		if err := os.RemoveAll(state); err != nil {
+			return result{}, err
+		}
 	case "flink":
-		res.stateB, res.stateWhat = du(filepath.Join(r.Dir, "flink-checkpoints")), "retained checkpoint files"
+		ckpt := filepath.Join(r.Dir, "flink-checkpoints")
+		res.stateB, res.stateWhat = du(ckpt), "retained checkpoint files at the kill"
+		latest, err := latestCheckpoint(ckpt)
+		if err != nil {
+			return result{}, err
+		}
+		extra = append(extra, "PEERS_RESTORE_FROM=file://"+latest)
 	}
-	return res, nil
+	res.restart, err = restart(ctx, r, peer.Group, sentinel, timeout, func() (*peersbench.Process, error) {
+		return r.Start(peer, extra...)
+	}, peer.Progress...)
+	return res, err
+}
+
+// latestCheckpoint is the completed checkpoint (one with _metadata) of the highest number under dir.
+func latestCheckpoint(dir string) (string, error) {
+	best, bestN := "", -1
+	metas, _ := filepath.Glob(filepath.Join(dir, "*", "chk-*", "_metadata"))
+	for _, m := range metas {
+		d := filepath.Dir(m)
+		n, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "chk-"))
+		if err == nil && n > bestN {
+			best, bestN = d, n
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("no completed checkpoint under %s", dir)
+	}
+	return best, nil
 }
 
 func exited(p *peersbench.Process) func() error {
@@ -295,18 +357,18 @@ func child(parts ...string) int {
 
 func printTable(rs []result, messages int) {
 	fmt.Println()
-	fmt.Println("| processor | records/s until durable | wall | CPU-s per 1M records: processor / broker / ClickHouse | processor peak RSS | state bytes per held message |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("| processor | records/s until durable | wall | CPU-s per 1M records: processor / broker / ClickHouse | processor peak RSS | state bytes per held message | kill -9 to caught up again |")
+	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, r := range rs {
 		m := float64(r.records) / 1e6
 		state := r.stateWhat
 		if r.stateB > 0 {
 			state = fmt.Sprintf("%.1f (%d bytes / %d messages; %s)", float64(r.stateB)/float64(messages), r.stateB, messages, r.stateWhat)
 		}
-		fmt.Printf("| %s | %.0f | %s | %.2f / %.2f / %.2f | %.1f MiB | %s |\n", r.name,
+		fmt.Printf("| %s | %.0f | %s | %.2f / %.2f / %.2f | %.1f MiB | %s | %s |\n", r.name,
 			float64(r.records)/r.wall.Seconds(), r.wall.Round(time.Millisecond),
 			r.proc.CPU.Seconds()/m, r.broker.Seconds()/m, r.ch.Seconds()/m,
-			float64(r.proc.PeakRSS)/(1<<20), state)
+			float64(r.proc.PeakRSS)/(1<<20), state, r.restart.Round(time.Millisecond))
 	}
 	fmt.Println()
 	fmt.Println("Processor records per CPU-second:")

@@ -16,10 +16,11 @@ type Jars struct {
 	Flink   string
 }
 
-// Available says why the peers cannot be built and run here: Java or Maven missing from PATH.
+// Available says why the peers cannot be built and run here: Java, its compiler (a JDK, not
+// only a JRE) or Maven missing from PATH.
 func Available() error {
 	var missing []error
-	for _, bin := range []string{"java", "mvn"} {
+	for _, bin := range []string{"java", "javac", "mvn"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			missing = append(missing, fmt.Errorf("%s: %w (install it with `make test-deps`)", bin, err))
 		}
