@@ -91,6 +91,9 @@ func insertUntilDone(t *testing.T, ctx context.Context, c *Client, set *rows.Set
 		if err == nil {
 			return
 		}
+		if !Retryable(err) {
+			t.Fatalf("the writer would not retry: %v", err)
+		}
 		t.Logf("insert refused, retrying: %v", err)
 		select {
 		case <-ctx.Done():
