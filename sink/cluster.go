@@ -1,8 +1,10 @@
 package sink
 
 import (
+	"context"
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 )
@@ -202,4 +204,29 @@ func clusterSettings(cluster string) clickhouse.Settings {
 		return nil
 	}
 	return clickhouse.Settings{"insert_distributed_sync": 1}
+}
+
+// SyncReplicas waits until the server's replica of every replicated table holds what its
+// shard's replication log lists, so that a read through it sees every acknowledged insert. It
+// does nothing on one server.
+func (c *Client) SyncReplicas(ctx context.Context) error {
+	if c.cluster == "" {
+		return nil
+	}
+	for _, table := range replicatedTables() {
+		if err := c.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+c.db+"."+table); err != nil {
+			return fmt.Errorf("sync replica %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// replicatedTables are the replicated tables of the cluster schema, sorted.
+func replicatedTables() []string {
+	out := []string{"schema_migrations"}
+	for name := range shardKeys {
+		out = append(out, name+"_local")
+	}
+	slices.Sort(out)
+	return out
 }

@@ -103,19 +103,12 @@ func insertUntilDone(t *testing.T, ctx context.Context, c *Client, set *rows.Set
 	}
 }
 
-// replicatedTables are the replicated tables of the cluster schema.
-var replicatedTables = []string{"messages_local", "receipts_local", "replies_local", "reactions_local", "message_state_local",
-	"sessions_local", "session_days_local", "membership_events_local", "handover_events_local", "schema_migrations"}
-
 // syncReplicas waits until every replica has fetched what its shard's log lists.
 func syncReplicas(t *testing.T, ctx context.Context, cluster *testenv.ClickHouseCluster, db string) {
 	t.Helper()
 	for _, n := range cluster.Nodes {
-		rc := clusterClient(t, n, db)
-		for _, table := range replicatedTables {
-			if err := rc.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+db+"."+table); err != nil {
-				t.Fatalf("%s: sync %s: %v", n.Name, table, err)
-			}
+		if err := clusterClient(t, n, db).SyncReplicas(ctx); err != nil {
+			t.Fatalf("%s: %v", n.Name, err)
 		}
 	}
 }
@@ -181,7 +174,7 @@ func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T)
 
 	t.Run("both replicas of each shard hold the same rows", func(t *testing.T) {
 		// message_state's AggregateFunction columns are compared through message_facts_local.
-		objects := append(slices.DeleteFunc(slices.Clone(replicatedTables), func(s string) bool { return s == "message_state_local" }), "message_facts_local")
+		objects := append(slices.DeleteFunc(replicatedTables(), func(s string) bool { return s == "message_state_local" }), "message_facts_local")
 		for shard := 1; shard <= 2; shard++ {
 			var first map[string][]string
 			for replica := 1; replica <= 2; replica++ {
