@@ -172,7 +172,7 @@ func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T)
 		})
 	}
 
-	t.Run("both replicas of each shard hold the same rows", func(t *testing.T) {
+	t.Run("both replicas of each shard hold the same distinct rows", func(t *testing.T) {
 		// message_state's AggregateFunction columns are compared through message_facts_local.
 		objects := append(slices.DeleteFunc(replicatedTables(), func(s string) bool { return s == "message_state_local" }), "message_facts_local")
 		for shard := 1; shard <= 2; shard++ {
@@ -188,7 +188,8 @@ func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T)
 					if len(lines) == 0 && object != "schema_migrations" {
 						t.Errorf("shard %d replica %d: %s is empty", shard, replica, object)
 					}
-					got[object] = lines
+					// A merge collapses exact replays; one replica may have run it and the other not yet.
+					got[object] = slices.Compact(lines)
 				}
 				if first == nil {
 					first = got
