@@ -287,15 +287,15 @@ func (c *ClickHouseCluster) remoteServers() string {
 	return b.String()
 }
 
-// clusterProfile is users.d/cluster.xml, the settings deploy/clickhouse-cluster/profile.xml gives
-// the default profile: the documented analyst queries filter one Distributed table by a
-// subquery over another, which distributed_product_mode = global allows, with the one-server
-// answer. The sink sets insert_distributed_sync itself.
+// clusterProfile is users.d/cluster.xml: distributed_product_mode = global, as
+// deploy/clickhouse-cluster/profile.xml gives the default profile. The documented analyst
+// queries filter one Distributed table by a subquery over another, which it allows, with the
+// one-server answer. insert_distributed_sync stays at its default 0 here, unlike the deployed
+// profile, so that the tests show the sink sets it itself.
 const clusterProfile = `<?xml version="1.0"?>
 <yandex>
     <profiles>
         <default>
-            <insert_distributed_sync>1</insert_distributed_sync>
             <distributed_product_mode>global</distributed_product_mode>
         </default>
     </profiles>
