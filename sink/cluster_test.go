@@ -204,4 +204,26 @@ func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T)
 			}
 		}
 	})
+
+	t.Run("an insert is not acknowledged while a shard has no live replica", func(t *testing.T) {
+		// Without insert_distributed_sync the server would queue shard 2's rows and answer OK,
+		// and offsets would be committed ahead of the rows.
+		for replica := 1; replica <= 2; replica++ {
+			if err := cluster.Node(2, replica).Kill(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := c.Insert(ctx, set)
+		if err == nil {
+			t.Fatal("an insert was acknowledged while shard 2 was down")
+		}
+		if !Retryable(err) {
+			t.Errorf("the writer would not retry: %v", err)
+		}
+		for replica := 1; replica <= 2; replica++ {
+			if err := cluster.Node(2, replica).RestartRestoringParts(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }
