@@ -24,6 +24,8 @@ type Client struct {
 	// syncInsert is set on servers that know async_insert (21.11 and later), where it is turned
 	// off for every insert: an acknowledged insert must already be in the table.
 	syncInsert bool
+	// cluster is Config.Cluster: empty for one server.
+	cluster string
 }
 
 // Open connects to ClickHouse over the native protocol and checks that the server answers. It
@@ -53,6 +55,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		},
 		TLS:         tlsCfg,
 		DialTimeout: cfg.DialTimeout,
+		Settings:    clusterSettings(cfg.Cluster),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse %s: %w", cfg.Addr, err)
@@ -73,6 +76,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		log:        log,
 		version:    fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch),
 		syncInsert: v.Major > 21 || v.Major == 21 && v.Minor >= 11,
+		cluster:    cfg.Cluster,
 	}
 	log.Info("clickhouse connected", "addr", cfg.Addr, "user", cfg.User, "database", cfg.Database,
 		"tls", cfg.TLS, "server", sv.Name, "version", c.version)

@@ -70,7 +70,11 @@ func (c *Client) Migrate(ctx context.Context) error {
 
 // migrateTo applies the migrations up to and including version.
 func (c *Client) migrateTo(ctx context.Context, version uint32) error {
-	for _, stmt := range expand(c.db, bootstrap) {
+	boot, err := c.forms(bootstrap)
+	if err != nil {
+		return fmt.Errorf("migrate bootstrap: %w", err)
+	}
+	for _, stmt := range boot {
 		if err := c.conn.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate bootstrap: %w", err)
 		}
@@ -83,12 +87,20 @@ func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 		if applied[m.Version] || m.Version > version {
 			continue
 		}
-		for _, stmt := range expand(c.db, m.Alters) {
+		alters, err := c.forms(m.Alters)
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		stmts, err := c.forms(m.Statements)
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		for _, stmt := range alters {
 			if err := c.conn.Exec(ctx, stmt); err != nil && !isServerCode(err, duplicateColumnCode) {
 				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 			}
 		}
-		for _, stmt := range expand(c.db, m.Statements) {
+		for _, stmt := range stmts {
 			if err := c.conn.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 			}
@@ -99,6 +111,18 @@ func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 		c.log.Info("schema migration applied", "database", c.db, "version", m.Version, "name", m.Name)
 	}
 	return nil
+}
+
+// forms returns stmts for the client's database, in their cluster form when it has a cluster.
+func (c *Client) forms(stmts []string) ([]string, error) {
+	if c.cluster == "" {
+		return expand(c.db, stmts), nil
+	}
+	out, err := clusterForms(stmts, c.cluster)
+	if err != nil {
+		return nil, err
+	}
+	return expand(c.db, out), nil
 }
 
 func (c *Client) appliedVersions(ctx context.Context) (map[uint32]bool, error) {
