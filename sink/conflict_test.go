@@ -1,14 +1,18 @@
 package sink
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/join"
 	"github.com/chatpulse/chatpulse/route"
 	"github.com/chatpulse/chatpulse/rows"
+	"github.com/chatpulse/chatpulse/testenv"
 )
 
 // conflictEvents are three copies of message m1 with other content, two sent at the same
@@ -91,22 +95,7 @@ func orders(n int) [][]int {
 func TestConflictingCopiesGiveTheSameViewsInEveryOrder(t *testing.T) {
 	ctx := testContext(t)
 	got, want := migratedClient(t), migratedClient(t)
-	all := orders(len(conflictEvents("")))
-	steps := make([]rows.Set, len(conflictEvents("")))
-	var truth rows.Set
-	for n, order := range all {
-		evs := conflictEvents(event.Tenant(fmt.Sprintf("order%03d", n)))
-		arrived := make([]event.Event, len(order))
-		for i, j := range order {
-			arrived[i] = evs[j]
-		}
-		for i, out := range applyInOrder(arrived) {
-			steps[i].Append(&out)
-		}
-		for _, out := range applyInOrder(winnerFirst(evs)) {
-			truth.Append(&out)
-		}
-	}
+	all, steps, truth := conflictRows(1)
 	var copies uint64
 	for i := range steps {
 		for _, m := range steps[i].Messages {
@@ -124,12 +113,11 @@ func TestConflictingCopiesGiveTheSameViewsInEveryOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := want.Insert(ctx, &truth); err != nil {
+	if err := want.Insert(ctx, truth); err != nil {
 		t.Fatal(err)
 	}
-	views := []string{"message_facts", "message_receipts", "engagement_daily"}
 	check := func(t *testing.T) {
-		for _, view := range views {
+		for _, view := range conflictViews {
 			g, err := got.Snapshot(ctx, view)
 			if err != nil {
 				t.Fatal(err)
@@ -158,6 +146,85 @@ func TestConflictingCopiesGiveTheSameViewsInEveryOrder(t *testing.T) {
 		}
 		check(t)
 	})
+}
+
+// conflictViews are the contract views that read messages.
+var conflictViews = []string{"message_facts", "message_receipts", "engagement_daily"}
+
+// conflictRows runs every order of conflictEvents, each under a tenant of its own, through a
+// join state. It returns the orders, the rows of each step of all orders (steps[i] holds what
+// the i-th event of every order yielded), and the rows of the winning copy alone.
+// Every stride-th order is taken.
+func conflictRows(stride int) (all [][]int, steps []rows.Set, truth *rows.Set) {
+	for n, order := range orders(len(conflictEvents(""))) {
+		if n%stride == 0 {
+			all = append(all, order)
+		}
+	}
+	steps = make([]rows.Set, len(conflictEvents("")))
+	truth = &rows.Set{}
+	for n, order := range all {
+		evs := conflictEvents(event.Tenant(fmt.Sprintf("order%03d", n)))
+		arrived := make([]event.Event, len(order))
+		for i, j := range order {
+			arrived[i] = evs[j]
+		}
+		for i, out := range applyInOrder(arrived) {
+			steps[i].Append(&out)
+		}
+		for _, out := range applyInOrder(winnerFirst(evs)) {
+			truth.Append(&out)
+		}
+	}
+	return all, steps, truth
+}
+
+// TestConflictingCopiesGiveTheSameViewsOnModernClickHouse is the test above on a current
+// ClickHouse (the ch-modern tool), for every 48th order: the tool takes at most 128 KiB of SQL,
+// and the schema is written twice, for database orders and for database winner, which holds
+// the rows of the winning copy alone (under the same tenant, which the content hash covers).
+func TestConflictingCopiesGiveTheSameViewsOnModernClickHouse(t *testing.T) {
+	const db, truthDB = "orders", "winner"
+	all, steps, truth := conflictRows(48)
+	copies := 0
+	for i := range steps {
+		copies += len(slices.DeleteFunc(slices.Clone(steps[i].Messages), func(m rows.Message) bool { return m.MsgID != "m1" }))
+	}
+	if copies <= len(all) {
+		t.Fatalf("the %d orders wrote %d copies of m1; the test needs orders that write several", len(all), copies)
+	}
+	stmts := Statements(db)
+	for i := range steps {
+		stmts = append(stmts, insertsSQL(db, &steps[i])...)
+	}
+	stmts = append(stmts, Statements(truthDB)...)
+	stmts = append(stmts, insertsSQL(truthDB, truth)...)
+	first := len(stmts)
+	for _, view := range conflictViews {
+		stmts = append(stmts, "SELECT * FROM "+db+"."+view, "SELECT * FROM "+truthDB+"."+view)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	blocks, err := testenv.RunModern(ctx, stmts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range blocks {
+		if !b.OK {
+			t.Fatalf("statement %d fails on the modern server: %s\n%.2000s", i, strings.Join(b.Lines, "\n"), stmts[i])
+		}
+	}
+	for i, view := range conflictViews {
+		got, want := blocks[first+2*i].Lines, blocks[first+2*i+1].Lines
+		slices.Sort(got)
+		slices.Sort(want)
+		if len(want) == 0 {
+			t.Fatalf("%s shows no rows", view)
+		}
+		if diff := firstDifference(got, want); diff != "" {
+			t.Errorf("%s differs from the rows of the winning copy alone (%d rows, want %d): %s", view, len(got), len(want), diff)
+		}
+	}
 }
 
 // firstDifference describes the first line where sorted got and want differ, or is empty.
