@@ -41,7 +41,8 @@ var migrations = []migration{
 			createSessionDays, createSessionDaysFromSessions, backfillSessionDays,
 		}},
 	{Version: 4, Name: "conflicting copies of a message",
-		Alters: []string{addMessagesContentHash, addStateAttributes, addStateDeliveredAt, addStateReadAt, addStateFirstReplyAt},
+		Alters: append(append([]string{addMessagesContentHash}, addRankedAttributes()...),
+			addStateDeliveredAt, addStateReadAt, addStateFirstReplyAt),
 		Statements: []string{
 			dropMessageFacts, dropMessageReceipts,
 			dropStateFromMessages, dropStateFromReceipts, dropStateFromReplies, dropStateFromReactions,

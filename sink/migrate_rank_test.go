@@ -42,7 +42,7 @@ func TestMigrationToRankedCopies(t *testing.T) {
 	t.Run("the views show the same rows after the migration", check)
 
 	t.Run("the views read the states the migration added", func(t *testing.T) {
-		if n := queryUint64(t, c, "SELECT countIf(a.1 = '') FROM (SELECT argMinIfMerge(s_attributes) AS a FROM "+c.db+
+		if n := queryUint64(t, c, "SELECT countIf(a = '') FROM (SELECT argMinIfMerge(s_ranked_platform) AS a FROM "+c.db+
 			".message_state GROUP BY source, tenant, msg_id HAVING maxIfMerge(s_message) = 1)"); n != 0 {
 			t.Fatalf("%d messages have no ranked attributes after the backfill", n)
 		}

@@ -16,9 +16,31 @@ package sink
 const addMessagesContentHash = `ALTER TABLE {db}.messages ADD COLUMN content_hash UInt64,
     MODIFY ORDER BY (source, tenant, msg_id, sent_at_ms, content_hash)`
 
+// rankKeyWith defines r_key, which orders the copies of a message as (sent_at_ms,
+// content_hash) does, as a string of 32 hex digits: argMin over a tuple works on 18.16 but
+// keeps generic values and merges several times slower than over a string. hex drops leading
+// zero bytes, so each half is padded to 16 digits; the sign bit of the time is flipped so that
+// negative times sort first.
+const rankKeyWith = `WITH hex(bitXor(toUInt64(sent_at_ms), toUInt64(9223372036854775808))) AS r_time,
+    hex(content_hash) AS r_hash,
+    concat(substring('0000000000000000', 1, 16 - length(r_time)), r_time,
+        substring('0000000000000000', 1, 16 - length(r_hash)), r_hash) AS r_key
+`
+
+// rankedAttributes are the message attributes kept as argMin over r_key, in s_ranked_<name>.
+var rankedAttributes = []string{"platform", "conversation_id", "sender_type", "sender_id",
+	"recipient_type", "recipient_id", "parent_msg_id", "content_type"}
+
+// addRankedAttributes adds a state per ranked attribute.
+func addRankedAttributes() []string {
+	out := make([]string, len(rankedAttributes))
+	for i, a := range rankedAttributes {
+		out[i] = "ALTER TABLE {db}.message_state ADD COLUMN s_ranked_" + a + " AggregateFunction(argMinIf, String, String, UInt8)"
+	}
+	return out
+}
+
 const (
-	addStateAttributes = `ALTER TABLE {db}.message_state ADD COLUMN s_attributes
-    AggregateFunction(argMinIf, Tuple(String, String, String, String, String, String, String, String), Tuple(Int64, UInt64), UInt8)`
 	addStateDeliveredAt  = `ALTER TABLE {db}.message_state ADD COLUMN s_delivered_at_ms AggregateFunction(minIf, Int64, UInt8)`
 	addStateReadAt       = `ALTER TABLE {db}.message_state ADD COLUMN s_read_at_ms AggregateFunction(minIf, Int64, UInt8)`
 	addStateFirstReplyAt = `ALTER TABLE {db}.message_state ADD COLUMN s_first_reply_at_ms AggregateFunction(minIf, Int64, UInt8)`
@@ -26,16 +48,23 @@ const (
 
 // The empty states of the columns added by migration 4.
 const (
-	noRankedAttributes = `argMinIfState(('', '', '', '', '', '', '', ''), (toInt64(0), toUInt64(0)), toUInt8(0)) AS s_attributes`
-	noReceiptTimes     = "minIfState(toInt64(0), toUInt8(0)) AS s_delivered_at_ms, minIfState(toInt64(0), toUInt8(0)) AS s_read_at_ms"
-	noReplyTimes       = "minIfState(toInt64(0), toUInt8(0)) AS s_first_reply_at_ms"
+	noRankedAttributes = `argMinIfState('', '', toUInt8(0)) AS s_ranked_platform,
+    argMinIfState('', '', toUInt8(0)) AS s_ranked_conversation_id,
+    argMinIfState('', '', toUInt8(0)) AS s_ranked_sender_type,
+    argMinIfState('', '', toUInt8(0)) AS s_ranked_sender_id,
+    argMinIfState('', '', toUInt8(0)) AS s_ranked_recipient_type,
+    argMinIfState('', '', toUInt8(0)) AS s_ranked_recipient_id,
+    argMinIfState('', '', toUInt8(0)) AS s_ranked_parent_msg_id,
+    argMinIfState('', '', toUInt8(0)) AS s_ranked_content_type`
+	noReceiptTimes = "minIfState(toInt64(0), toUInt8(0)) AS s_delivered_at_ms, minIfState(toInt64(0), toUInt8(0)) AS s_read_at_ms"
+	noReplyTimes   = "minIfState(toInt64(0), toUInt8(0)) AS s_first_reply_at_ms"
 )
 
 // The views of migration 3 are replaced by these, which also feed the new columns. Each SELECT
 // is also the backfill of its table: every state is idempotent, so the rows already folded
 // into the older columns change nothing there.
 const (
-	stateFromMessages = `SELECT toDate(intDiv(sent_at_ms, 1000), 'UTC') AS day, source, tenant, msg_id,
+	stateFromMessages = rankKeyWith + `SELECT toDate(intDiv(sent_at_ms, 1000), 'UTC') AS day, source, tenant, msg_id,
     maxIfState(toUInt8(1), toUInt8(1)) AS s_message,
     minIfState(sent_at_ms, toUInt8(1)) AS s_sent_at_ms,
     argMinIfState(platform, sent_at_ms, toUInt8(1)) AS s_platform,
@@ -49,8 +78,14 @@ const (
     ` + noReceipts + `,
     ` + noReplies + `,
     ` + noReactions + `,
-    argMinIfState((platform, conversation_id, sender_type, sender_id, recipient_type, recipient_id, parent_msg_id, content_type),
-        (sent_at_ms, content_hash), toUInt8(1)) AS s_attributes,
+    argMinIfState(platform, r_key, toUInt8(1)) AS s_ranked_platform,
+    argMinIfState(conversation_id, r_key, toUInt8(1)) AS s_ranked_conversation_id,
+    argMinIfState(sender_type, r_key, toUInt8(1)) AS s_ranked_sender_type,
+    argMinIfState(sender_id, r_key, toUInt8(1)) AS s_ranked_sender_id,
+    argMinIfState(recipient_type, r_key, toUInt8(1)) AS s_ranked_recipient_type,
+    argMinIfState(recipient_id, r_key, toUInt8(1)) AS s_ranked_recipient_id,
+    argMinIfState(parent_msg_id, r_key, toUInt8(1)) AS s_ranked_parent_msg_id,
+    argMinIfState(content_type, r_key, toUInt8(1)) AS s_ranked_content_type,
     ` + noReceiptTimes + `,
     ` + noReplyTimes + `
 `
@@ -100,7 +135,9 @@ const messageStateColumns = `day, source, tenant, msg_id, s_message, s_sent_at_m
     s_platform, s_conversation_id, s_sender_type, s_sender_id, s_recipient_type, s_recipient_id, s_parent_msg_id, s_content_type,
     s_delivered, s_delivered_latency_ms, s_read, s_read_latency_ms, s_failed, s_deleted,
     s_replies, s_first_reply_latency_ms, s_reactions,
-    s_attributes, s_delivered_at_ms, s_read_at_ms, s_first_reply_at_ms`
+    s_ranked_platform, s_ranked_conversation_id, s_ranked_sender_type, s_ranked_sender_id,
+    s_ranked_recipient_type, s_ranked_recipient_id, s_ranked_parent_msg_id, s_ranked_content_type,
+    s_delivered_at_ms, s_read_at_ms, s_first_reply_at_ms`
 
 const (
 	dropStateFromMessages  = `DROP TABLE IF EXISTS {db}.message_state_messages`
@@ -137,15 +174,15 @@ const createMessageFactsRanked = `CREATE VIEW IF NOT EXISTS {db}.message_facts A
 SELECT
     source,
     tenant,
-    tupleElement(f_attributes, 1) AS platform,
+    f_platform AS platform,
     msg_id,
-    tupleElement(f_attributes, 2) AS conversation_id,
-    tupleElement(f_attributes, 3) AS sender_type,
-    tupleElement(f_attributes, 4) AS sender_id,
-    tupleElement(f_attributes, 5) AS recipient_type,
-    tupleElement(f_attributes, 6) AS recipient_id,
-    tupleElement(f_attributes, 7) AS parent_msg_id,
-    tupleElement(f_attributes, 8) AS content_type,
+    f_conversation_id AS conversation_id,
+    f_sender_type AS sender_type,
+    f_sender_id AS sender_id,
+    f_recipient_type AS recipient_type,
+    f_recipient_id AS recipient_id,
+    f_parent_msg_id AS parent_msg_id,
+    f_content_type AS content_type,
     toDateTime(intDiv(f_sent_at_ms, 1000)) AS sent_at,
     f_sent_at_ms AS sent_at_ms,
     if(f_delivered = 1, greatest(toInt64(0), f_delivered_at_ms - f_sent_at_ms), NULL) AS delivered_latency_ms,
@@ -160,7 +197,14 @@ FROM (
     SELECT source, tenant, msg_id,
         maxIfMerge(s_message) AS f_message,
         minIfMerge(s_sent_at_ms) AS f_sent_at_ms,
-        argMinIfMerge(s_attributes) AS f_attributes,
+        argMinIfMerge(s_ranked_platform) AS f_platform,
+        argMinIfMerge(s_ranked_conversation_id) AS f_conversation_id,
+        argMinIfMerge(s_ranked_sender_type) AS f_sender_type,
+        argMinIfMerge(s_ranked_sender_id) AS f_sender_id,
+        argMinIfMerge(s_ranked_recipient_type) AS f_recipient_type,
+        argMinIfMerge(s_ranked_recipient_id) AS f_recipient_id,
+        argMinIfMerge(s_ranked_parent_msg_id) AS f_parent_msg_id,
+        argMinIfMerge(s_ranked_content_type) AS f_content_type,
         maxIfMerge(s_delivered) AS f_delivered,
         minIfMerge(s_delivered_at_ms) AS f_delivered_at_ms,
         maxIfMerge(s_read) AS f_read,
