@@ -60,9 +60,9 @@ const (
 	noReplyTimes   = "minIfState(toInt64(0), toUInt8(0)) AS s_first_reply_at_ms"
 )
 
-// The views of migration 3 are replaced by these, which also feed the new columns. Each SELECT
-// is also the backfill of its table: every state is idempotent, so the rows already folded
-// into the older columns change nothing there.
+// The states of each table, without FROM and GROUP BY. They replace the views of migration 3,
+// feeding the new columns too, and also backfill them: every state is idempotent, so the rows
+// folded into the older columns once more change nothing there.
 const (
 	stateFromMessages = rankKeyWith + `SELECT toDate(intDiv(sent_at_ms, 1000), 'UTC') AS day, source, tenant, msg_id,
     maxIfState(toUInt8(1), toUInt8(1)) AS s_message,
