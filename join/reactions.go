@@ -35,12 +35,12 @@ func (s *State) reactionSet(ev *event.Event, out *rows.Set) {
 			next.items = append(next.items, id)
 		}
 	}
-	if sentAt, known := s.sent[key]; known {
+	if held, known := s.sent[key]; known {
 		var written []reactionID
 		if prev.written {
 			written = prev.items
 		}
-		s.diff(ev.Source.String(), string(ev.Tenant), string(rs.Target), ev.AtMs, sentAt, written, next.items, out)
+		s.diff(ev.Source.String(), string(ev.Tenant), string(rs.Target), ev.AtMs, held.atMs, written, next.items, out)
 		next.written = true
 	}
 	s.sets[key] = next

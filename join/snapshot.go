@@ -18,8 +18,9 @@ import (
 // byte come, in this order:
 //
 //	TTL ms, watermark, next sweep    varints
-//	stats                            8 uvarints, in the order of the fields of Stats
-//	sent                             count; per message: key, send time
+//	stats                            9 uvarints, in the order of the fields of Stats
+//	sent                             count; per message: key, send time, content hash (8 bytes
+//	                                 big-endian)
 //	early                            count; per message: key, count; per arrival: kind, time, fields
 //	sets                             count; per message: key, time, written, count; per reaction: actor, emoji
 //
@@ -30,8 +31,13 @@ import (
 // present, actor and emoji. Every varint is in its shortest form, so that one state has
 // exactly one snapshot.
 
-// snapshotVersion leads every snapshot; a change of the layout takes a new version.
-const snapshotVersion byte = 1
+// snapshotVersion leads every snapshot; a change of the layout takes a new version. Version 1,
+// without content hashes and the Superseded counter, is still read: its messages rank by time
+// alone (hash 0), as they did when it was written.
+const (
+	snapshotVersion   byte = 2
+	snapshotVersionV1 byte = 1
+)
 
 var (
 	// ErrCorruptSnapshot marks bytes that are not a snapshot this release can read.
@@ -43,7 +49,7 @@ var (
 
 // The fewest bytes each repeated item takes, which bound what a claimed count may allocate.
 const (
-	minSent     = 16 + 1
+	minSent     = 16 + 1 // version 1; version 2 adds 8
 	minArrival  = 1 + 1 + 1
 	minEarly    = 16 + 1 + minArrival
 	minSet      = 16 + 1 + 1 + 1
@@ -63,7 +69,7 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 
 	type sentAt struct {
 		key route.Key
-		at  int64
+		at  rank
 	}
 	sent := make([]sentAt, 0, len(s.sent))
 	for k, at := range s.sent {
@@ -73,7 +79,8 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(sent)))
 	for _, m := range sent {
 		b = m.key.AppendBinary(b)
-		b = binary.AppendVarint(b, m.at-s.watermark)
+		b = binary.AppendVarint(b, m.at.atMs-s.watermark)
+		b = binary.BigEndian.AppendUint64(b, m.at.hash)
 	}
 
 	b = binary.AppendUvarint(b, uint64(len(s.early)))
@@ -136,7 +143,8 @@ func RestoreSnapshot(data []byte, cfg Config) (*State, error) {
 
 func restore(data []byte, cfg Config) (*State, error) {
 	r := reader{wire.Reader{Rest: data}}
-	if v := r.Byte(); r.Err == nil && v != snapshotVersion {
+	v := r.Byte()
+	if r.Err == nil && v != snapshotVersion && v != snapshotVersionV1 {
 		return nil, fmt.Errorf("version %d, want %d", v, snapshotVersion)
 	}
 	s := &State{ttlMs: r.Varint()}
@@ -146,22 +154,35 @@ func restore(data []byte, cfg Config) (*State, error) {
 	}
 	s.watermark = r.Varint()
 	s.nextSweep = r.Varint()
-	for _, n := range s.stats.counters() {
-		*n = r.Uvarint()
+	counters := s.stats.counters()
+	if v == snapshotVersionV1 {
+		counters[len(counters)-1] = nil
+	}
+	for _, n := range counters {
+		if n != nil {
+			*n = r.Uvarint()
+		}
 	}
 	if r.Err != nil {
 		return nil, fmt.Errorf("header: %w", r.Err)
 	}
 
-	n := r.Count(minSent)
+	perSent := minSent
+	if v != snapshotVersionV1 {
+		perSent += 8
+	}
+	n := r.Count(perSent)
 	if r.Err != nil {
 		return nil, fmt.Errorf("sent messages: %w", r.Err)
 	}
-	s.sent = make(map[route.Key]int64, n)
+	s.sent = make(map[route.Key]rank, n)
 	var prev route.Key
 	for i := range n {
 		k := r.Key()
-		at := r.Varint() + s.watermark
+		at := rank{atMs: r.Varint() + s.watermark}
+		if v != snapshotVersionV1 {
+			at.hash = r.uint64()
+		}
 		r.ascending(i, prev, k)
 		if r.Err != nil {
 			return nil, fmt.Errorf("sent message %d: %w", i, r.Err)
@@ -262,9 +283,9 @@ func (r *reader) arrival(watermark int64) early {
 }
 
 // counters lists the fields of st in the order a snapshot holds them.
-func (st *Stats) counters() [8]*uint64 {
-	return [8]*uint64{&st.Messages, &st.Duplicates, &st.Joined, &st.Held, &st.Expired,
-		&st.Forgotten, &st.NegativeLatency, &st.StaleSnapshots}
+func (st *Stats) counters() [9]*uint64 {
+	return [9]*uint64{&st.Messages, &st.Duplicates, &st.Joined, &st.Held, &st.Expired,
+		&st.Forgotten, &st.NegativeLatency, &st.StaleSnapshots, &st.Superseded}
 }
 
 func sortedKeys[V any](m map[route.Key]V) []route.Key {
@@ -286,3 +307,14 @@ func (r *reader) ascending(i int, prev, k route.Key) {
 
 // reader reads this package's snapshot format; the general reads are wire's.
 type reader struct{ wire.Reader }
+
+// uint64 reads 8 bytes big-endian.
+func (r *reader) uint64() uint64 {
+	if r.Err != nil || len(r.Rest) < 8 {
+		r.Fail(wire.ErrShort)
+		return 0
+	}
+	v := binary.BigEndian.Uint64(r.Rest)
+	r.Rest = r.Rest[8:]
+	return v
+}

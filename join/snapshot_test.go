@@ -152,7 +152,7 @@ func handmade(fields ...any) []byte {
 // counts, up to the sent messages.
 func header() []any {
 	h := []any{snapshotVersion, DefaultConfig().TTL.Milliseconds(), t0, int64(0)}
-	for range 8 {
+	for range 9 {
 		h = append(h, uint64(0))
 	}
 	return h
@@ -162,6 +162,7 @@ func TestRestoreRejectsWhatIsNotASnapshot(t *testing.T) {
 	k1, k2 := route.Key{Hi: 1, Lo: 9}, route.Key{Hi: 2, Lo: 1}
 	with := func(fields ...any) []byte { return handmade(append(header(), fields...)...) }
 	none := uint64(0)
+	h0 := make([]byte, 8) // a content hash
 	tests := []struct {
 		name string
 		data []byte
@@ -169,15 +170,15 @@ func TestRestoreRejectsWhatIsNotASnapshot(t *testing.T) {
 		text string // what the error says
 	}{
 		{"a handmade snapshot of a message, an early arrival and a reaction set is valid",
-			with(uint64(1), k1, int64(0), uint64(1), k2, uint64(1), byte(route.KindReply), int64(5), "m9",
+			with(uint64(1), k1, int64(0), h0, uint64(1), k2, uint64(1), byte(route.KindReply), int64(5), "m9",
 				uint64(1), k2, int64(-5), byte(0), uint64(1), "u1", "👍"), nil, ""},
 		{"an empty input is rejected", nil, ErrCorruptSnapshot, "header: truncated"},
-		{"a snapshot of another version is rejected", []byte{snapshotVersion + 1}, ErrCorruptSnapshot, "version 2, want 1"},
+		{"a snapshot of another version is rejected", []byte{snapshotVersion + 1}, ErrCorruptSnapshot, "version 3, want 2"},
 		{"a snapshot taken under another TTL is a change of configuration",
 			handmade(snapshotVersion, int64(3600_000)), ErrConfigChanged, "TTL 1h0m0s, configured 168h0m0s"},
-		{"messages out of key order are rejected", with(uint64(2), k2, int64(0), k1, int64(0), none, none),
+		{"messages out of key order are rejected", with(uint64(2), k2, int64(0), h0, k1, int64(0), h0, none, none),
 			ErrCorruptSnapshot, "sent message 1: keys out of order"},
-		{"a message listed twice is rejected", with(uint64(2), k1, int64(0), k1, int64(0), none, none),
+		{"a message listed twice is rejected", with(uint64(2), k1, int64(0), h0, k1, int64(0), h0, none, none),
 			ErrCorruptSnapshot, "sent message 1: keys out of order"},
 		{"a count beyond the bytes left is rejected before anything is allocated", with(uint64(1) << 62),
 			ErrCorruptSnapshot, "4611686018427387904 items in 0 bytes"},
@@ -193,7 +194,7 @@ func TestRestoreRejectsWhatIsNotASnapshot(t *testing.T) {
 			with(none, uint64(1), k1, none, uint64(1), k2, int64(0), byte(0), none),
 			ErrCorruptSnapshot, "early arrivals 0: no arrivals"},
 		{"arrivals waiting for a message already held are rejected",
-			with(uint64(1), k1, int64(0), uint64(1), k1, uint64(1), byte(route.KindReply), int64(0), "m2", none),
+			with(uint64(1), k1, int64(0), h0, uint64(1), k1, uint64(1), byte(route.KindReply), int64(0), "m2", none),
 			ErrCorruptSnapshot, "early arrivals 0: arrivals wait for a message already held"},
 		{"a flag other than 0 or 1 is rejected", with(none, none, uint64(1), k1, int64(0), byte(2), none),
 			ErrCorruptSnapshot, "reaction set 0: flag 2"},
@@ -205,7 +206,7 @@ func TestRestoreRejectsWhatIsNotASnapshot(t *testing.T) {
 				bytes.Repeat([]byte{0, 0}, event.MaxReactionItems+1)),
 			ErrCorruptSnapshot, "reaction set 0: 1001 reactions, more than 1000"},
 		{"unwritten reactions of a message already held are rejected",
-			with(uint64(1), k1, int64(0), none, uint64(1), k1, int64(0), byte(0), none),
+			with(uint64(1), k1, int64(0), h0, none, uint64(1), k1, int64(0), byte(0), none),
 			ErrCorruptSnapshot, "reaction set 0: reactions of a held message not written"},
 		{"trailing bytes are rejected", with(none, none, none, byte(0)), ErrCorruptSnapshot, "1 trailing bytes"},
 	}
@@ -316,4 +317,22 @@ func BenchmarkAppendSnapshotMillionMessages(b *testing.B) {
 		snap = s.AppendSnapshot(snap[:0])
 	}
 	b.ReportMetric(float64(len(snap))/float64(n), "bytes/message")
+}
+
+func TestASnapshotOfVersion1IsRestoredWithoutContentHashes(t *testing.T) {
+	k1 := route.Key{Hi: 1, Lo: 9}
+	h := []any{snapshotVersionV1, DefaultConfig().TTL.Milliseconds(), t0, int64(0)}
+	for range 8 {
+		h = append(h, uint64(1))
+	}
+	s, err := RestoreSnapshot(handmade(append(h, uint64(1), k1, int64(-3), uint64(0), uint64(0))...), DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.sent[k1]; got != (rank{atMs: t0 - 3}) {
+		t.Fatalf("held %+v, want time %d and hash 0", got, t0-3)
+	}
+	if st := s.Stats(); st.Messages != 1 || st.StaleSnapshots != 1 || st.Superseded != 0 {
+		t.Fatalf("stats %+v", st)
+	}
 }

@@ -19,9 +19,10 @@ const sweepsPerTTL = 16
 // one goroutine owns it.
 type State struct {
 	ttlMs int64
-	// sent holds the send time of every message seen within the TTL. It is the only per-message
-	// state: message rows are written when the message arrives, so nothing else is kept.
-	sent map[route.Key]int64
+	// sent holds the rank (send time, content hash) of the copy of every message seen within
+	// the TTL that wins so far. It is the only per-message state: message rows are written
+	// when a copy arrives that wins, so nothing else is kept.
+	sent map[route.Key]rank
 	// early holds receipts, replies and reactions that arrived before their message.
 	early      map[route.Key][]early
 	earlyCount int
@@ -53,13 +54,14 @@ type Stats struct {
 	Forgotten       uint64 // messages dropped from state after their TTL
 	NegativeLatency uint64 // latencies below zero (clock skew), stored as 0
 	StaleSnapshots  uint64 // reaction snapshots no newer than the one held
+	Superseded      uint64 // held messages replaced by a copy with other content that ranks lower
 }
 
 // New returns empty state.
 func New(cfg Config) *State {
 	return &State{
 		ttlMs: cfg.TTL.Milliseconds(),
-		sent:  make(map[route.Key]int64),
+		sent:  make(map[route.Key]rank),
 		early: make(map[route.Key][]early),
 		sets:  make(map[route.Key]snapshot),
 	}
@@ -87,12 +89,21 @@ func (s *State) Apply(kind route.Kind, ev *event.Event, out *rows.Set) {
 func (s *State) message(ev *event.Event, out *rows.Set) {
 	m := &ev.Message
 	key := route.MessageKey(ev.Source, ev.Tenant, m.ID)
-	if _, seen := s.sent[key]; seen {
+	r := rank{atMs: ev.AtMs, hash: ContentHash(ev)}
+	held, seen := s.sent[key]
+	if seen && !r.less(held) {
 		s.stats.Duplicates++
 		return
 	}
-	s.sent[key] = ev.AtMs
-	s.stats.Messages++
+	s.sent[key] = r
+	if seen {
+		// A copy with other content that ranks lower than the one held wins: its row is
+		// written too, and readers keep the least (sent time, content hash) of a message, so
+		// the result is the same in whichever order the copies came.
+		s.stats.Superseded++
+	} else {
+		s.stats.Messages++
+	}
 	source, tenant := ev.Source.String(), string(ev.Tenant)
 	out.Messages = append(out.Messages, rows.Message{
 		Source:         source,
@@ -107,7 +118,11 @@ func (s *State) message(ev *event.Event, out *rows.Set) {
 		ParentMsgID:    string(m.Parent),
 		ContentType:    m.ContentType,
 		SentAtMs:       ev.AtMs,
+		ContentHash:    r.hash,
 	})
+	if seen {
+		return
+	}
 	s.releaseSet(key, source, tenant, string(m.ID), ev.AtMs, out)
 	waiting := s.early[key]
 	if len(waiting) == 0 {
@@ -123,7 +138,7 @@ func (s *State) message(ev *event.Event, out *rows.Set) {
 
 // join emits e's row when its message is known and holds e otherwise.
 func (s *State) join(key route.Key, ev *event.Event, e early, msgID string, out *rows.Set) {
-	sentAt, ok := s.sent[key]
+	held, ok := s.sent[key]
 	if !ok {
 		// Copies, because the event's strings share one allocation with the whole record,
 		// which a held entry must not keep alive for up to the TTL.
@@ -132,7 +147,7 @@ func (s *State) join(key route.Key, ev *event.Event, e early, msgID string, out 
 		s.earlyCount++
 		return
 	}
-	s.emit(&e, ev.Source.String(), string(ev.Tenant), msgID, sentAt, out)
+	s.emit(&e, ev.Source.String(), string(ev.Tenant), msgID, held.atMs, out)
 }
 
 func (s *State) emit(e *early, source, tenant, msgID string, sentAt int64, out *rows.Set) {
@@ -188,8 +203,8 @@ func (s *State) Advance(at int64) {
 
 // sweep drops messages sent and early arrivals made before cutoff.
 func (s *State) sweep(cutoff int64) {
-	for key, sentAt := range s.sent {
-		if sentAt < cutoff {
+	for key, held := range s.sent {
+		if held.atMs < cutoff {
 			delete(s.sent, key)
 			s.stats.Forgotten++
 		}

@@ -47,11 +47,13 @@ func apply(s *State, evs ...event.Event) rows.Set {
 }
 
 func messageRow(id string, at int64, parent string) rows.Message {
+	ev := msg(id, at, parent)
 	return rows.Message{Source: "causalfoundry", Platform: "whatsapp", MsgID: id, ConversationID: "g1",
 		SenderType: "user", SenderID: "u1", RecipientType: "group", RecipientID: "g1",
-		ParentMsgID: parent, ContentType: "text", SentAtMs: at}
+		ParentMsgID: parent, ContentType: "text", SentAtMs: at, ContentHash: ContentHash(&ev)}
 }
 
+// receiptRow is a receipt of a message sent at t0, as every message receipts join to here is.
 func receiptRow(id, member, status string, at, latency int64) rows.Receipt {
 	return rows.Receipt{Source: "causalfoundry", MsgID: id, MemberID: member, Status: status, AtMs: at, LatencyMs: latency, MsgSentAtMs: t0}
 }

@@ -25,7 +25,7 @@ import (
 //	redelivered              uvarint
 //	origins                  uvarint count; per raw partition, in order of topic and partition:
 //	                         topic (uvarint length and bytes), partition, watermark (varints),
-//	                         next raw offset to apply (uvarint)
+//	                         next raw offset to apply (uvarint), idle (1 byte, 0 or 1)
 //	join                     8-byte big-endian length, join.State.AppendSnapshot
 //	sessions                 8-byte big-endian length, sessionize.State.AppendSnapshot
 //	checksum                 CRC-32 (Castagnoli) of everything before it, 4 bytes big-endian
@@ -35,8 +35,12 @@ import (
 // applied are state like the rest: a restored state must skip exactly the redelivered records
 // the state it was taken of would skip.
 
-// snapshotVersion leads every snapshot; a change of the layout takes a new version.
-const snapshotVersion byte = 2
+// snapshotVersion leads every snapshot; a change of the layout takes a new version. Version 2,
+// without the idle byte, is still read: its origins were never idle.
+const (
+	snapshotVersion   byte = 3
+	snapshotVersionV2 byte = 2
+)
 
 var (
 	// ErrCorruptSnapshot marks bytes that are not a snapshot this release can read.
@@ -49,7 +53,7 @@ var (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // minOrigin is the fewest bytes an origin takes, which bounds what a claimed count may allocate.
-const minOrigin = 1 + 1 + 1 + 1
+const minOrigin = 1 + 1 + 1 + 1 + 1
 
 // AppendSnapshot appends the snapshot of the state to b.
 func (s *State) AppendSnapshot(b []byte) []byte {
@@ -71,6 +75,7 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 		p := s.origins[o]
 		b = binary.AppendVarint(b, p.watermarkMs)
 		b = binary.AppendUvarint(b, uint64(p.next))
+		b = append(b, wire.Flag(p.idle))
 	}
 	b = appendPart(b, s.join.AppendSnapshot)
 	b = appendPart(b, s.sessions.AppendSnapshot)
@@ -102,7 +107,7 @@ func restore(data []byte, cfg Config) (*State, error) {
 	if len(data) < 1+4 {
 		return nil, fmt.Errorf("%w: %d bytes", ErrCorruptSnapshot, len(data))
 	}
-	if data[0] != snapshotVersion {
+	if data[0] != snapshotVersion && data[0] != snapshotVersionV2 {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrCorruptSnapshot, data[0], snapshotVersion)
 	}
 	body := data[:len(data)-4]
@@ -132,6 +137,7 @@ func restore(data []byte, cfg Config) (*State, error) {
 		}
 		o.partition = int32(p)
 		wm, next := r.Varint(), r.Uvarint()
+		idle := data[0] != snapshotVersionV2 && r.Flag()
 		if next > math.MaxInt64 {
 			r.Fail(fmt.Errorf("next offset %d", next))
 		}
@@ -141,7 +147,7 @@ func restore(data []byte, cfg Config) (*State, error) {
 		if r.Err != nil {
 			return nil, fmt.Errorf("%w: origin %d: %w", ErrCorruptSnapshot, i, r.Err)
 		}
-		s.origins[o] = progress{watermarkMs: wm, next: int64(next)}
+		s.origins[o] = progress{watermarkMs: wm, next: int64(next), idle: idle}
 		prev = o
 	}
 	joinPart, sessionsPart := r.part(), r.part()

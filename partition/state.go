@@ -36,8 +36,8 @@ type State struct {
 	sessions *sessionize.State
 	// origins is how far each raw partition feeding this partition has got.
 	origins map[origin]progress
-	// sources is how many raw partitions feed this partition; until each has reported, the
-	// input as a whole has not progressed, and the watermark stays where it is.
+	// sources is how many raw partitions feed this partition; until each has reported (with
+	// progress, or as idle), the input as a whole has not progressed, and the watermark stays.
 	sources   int
 	watermark int64
 	// redelivered counts events skipped because an earlier bundle had covered their record.
@@ -55,6 +55,9 @@ type progress struct {
 	// copy, and applying them again would count them twice and, behind a watermark that
 	// has moved on, as late. So every record's events are applied once and in raw order.
 	next int64
+	// idle is set by an idle bundle and cleared by the next bundle without the flag; while
+	// set, the partition does not hold back the watermark.
+	idle bool
 }
 
 type origin struct {
@@ -105,30 +108,55 @@ func (s *State) ApplyBundle(value []byte, ev *event.Event, out *rows.Set) (appli
 
 // Observe records how far a raw partition has got, in event time and in raw offsets (every
 // record up to o.Offset is applied), and moves the watermark of the joins and sessions to the
-// least progress among all raw partitions: a raw partition that is behind still sends receipts
-// that find their message and activity that is not late. Neither moves back when an older copy
-// of a bundle arrives late. Closed sessions are appended to out.
+// least progress among all raw partitions that are not idle: a raw partition that is behind
+// still sends receipts that find their message and activity that is not late. Neither moves
+// back when an older copy of a bundle arrives late. Closed sessions are appended to out.
+//
+// An idle bundle (o.Idle) takes its raw partition out of the least progress until a bundle
+// without the flag comes: a partition that receives nothing must not hold every watermark
+// forever, nor one that never received anything, which counts as having reported. With every
+// raw partition idle, the watermark moves to the furthest of them, so that the last sessions
+// close once the input has gone quiet. An idle
+// bundle older than what was applied of its partition is a late copy from an old owner and
+// changes nothing: the partition has woken since.
 func (s *State) Observe(o route.Origin, out *rows.Set) {
 	key := origin{o.Topic, o.Partition}
 	p, known := s.origins[key]
 	moved := !known || o.WatermarkMs > p.watermarkMs
-	if !moved && o.Offset < p.next {
-		return
+	if o.Idle {
+		if known && (p.idle || o.Offset+1 < p.next) {
+			return
+		}
+		p.idle = true
+	} else {
+		// A late copy of an older bundle changes nothing, and does not wake the partition.
+		if !moved && o.Offset < p.next {
+			return
+		}
+		p.idle = false
 	}
 	if !known {
 		key.topic = strings.Clone(key.topic)
 	}
 	if moved {
-		p.watermarkMs = o.WatermarkMs
+		p.watermarkMs = max(p.watermarkMs, o.WatermarkMs)
 	}
 	p.next = max(p.next, o.Offset+1)
 	s.origins[key] = p
-	if !moved || len(s.origins) < s.sources {
+	if len(s.origins) < s.sources {
 		return
 	}
-	least := int64(math.MaxInt64)
+	least, highest := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, p := range s.origins {
-		least = min(least, p.watermarkMs)
+		if !p.idle {
+			least = min(least, p.watermarkMs)
+		}
+		highest = max(highest, p.watermarkMs)
+	}
+	// With every raw partition idle, everything sent so far has been read: the input as a
+	// whole has got as far as the furthest of them.
+	if least == math.MaxInt64 {
+		least = highest
 	}
 	if least > s.watermark {
 		s.watermark = least

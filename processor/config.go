@@ -43,6 +43,15 @@ type Config struct {
 	SnapshotInterval time.Duration `envconfig:"SNAPSHOT_INTERVAL" default:"30s"`
 	// PseudonymizeKey, when set, replaces every user id right after decoding by its keyed
 	// hash (see package pseudonym); it may come from a file instead.
+	// IdleTimeout is how long a raw partition may receive nothing before it stops holding back
+	// the watermark (see idle.go); 0 makes every raw partition hold it for ever.
+	IdleTimeout time.Duration `envconfig:"IDLE_TIMEOUT" default:"1m"`
+	// PurgeInterval is how often the records of <group>.repartition that no restore can need
+	// are deleted (see purge.go); 0 keeps every record.
+	PurgeInterval time.Duration `envconfig:"PURGE_INTERVAL" default:"1m"`
+	// SnapshotsKept is how many snapshots of each partition the state topic keeps, the latest
+	// first; a restore falls back on an older one when a newer one is unreadable.
+	SnapshotsKept       int          `envconfig:"SNAPSHOTS_KEPT" default:"3"`
 	PseudonymizeKey     secret.Value `envconfig:"PSEUDONYMIZE_KEY"`
 	PseudonymizeKeyFile secret.File  `envconfig:"PSEUDONYMIZE_KEY_FILE"`
 }
@@ -68,6 +77,9 @@ func DefaultConfig() Config {
 		FetchMaxBytes:     16 << 20,
 		HandoffTimeout:    20 * time.Second,
 		SnapshotInterval:  30 * time.Second,
+		IdleTimeout:       time.Minute,
+		PurgeInterval:     time.Minute,
+		SnapshotsKept:     3,
 	}
 }
 
@@ -122,6 +134,18 @@ func (c Config) Validate() error {
 	}
 	if c.SnapshotInterval < 0 {
 		errs = append(errs, fmt.Errorf("CHATPULSE_SNAPSHOT_INTERVAL: must not be negative, got %s", c.SnapshotInterval))
+	}
+	if c.IdleTimeout != 0 && c.IdleTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("CHATPULSE_IDLE_TIMEOUT: must be 0 (never idle) or at least 1s, got %s", c.IdleTimeout))
+	}
+	if c.PurgeInterval != 0 && c.PurgeInterval < time.Second {
+		errs = append(errs, fmt.Errorf("CHATPULSE_PURGE_INTERVAL: must be 0 (keep every record) or at least 1s, got %s", c.PurgeInterval))
+	}
+	if c.SnapshotsKept < 2 || c.SnapshotsKept > 100 {
+		errs = append(errs, fmt.Errorf("CHATPULSE_SNAPSHOTS_KEPT: must be between 2 and 100, got %d", c.SnapshotsKept))
+	}
+	if c.PurgeInterval != 0 && c.SnapshotInterval == 0 {
+		errs = append(errs, errors.New("CHATPULSE_PURGE_INTERVAL: purging needs snapshots; set CHATPULSE_SNAPSHOT_INTERVAL above 0 or the purge interval to 0"))
 	}
 	if c.CommitInterval <= 0 {
 		errs = append(errs, fmt.Errorf("CHATPULSE_COMMIT_INTERVAL: must be positive, got %s", c.CommitInterval))

@@ -82,6 +82,14 @@ var (
 		"Receipts and replies stamped before their message (clock skew), written with latency 0.", nil, nil)
 	descSnapshots = prometheus.NewDesc("chatpulse_snapshots_total",
 		"Partition state snapshots written to the state topic.", nil, nil)
+	descIdle = prometheus.NewDesc("chatpulse_idle_partitions_total",
+		"Times a raw partition received nothing for CHATPULSE_IDLE_TIMEOUT and stopped holding back the watermark.", nil, nil)
+	descPurged = prometheus.NewDesc("chatpulse_purged_records_total",
+		"Records of the repartition log deleted below what any restore can need.", nil, nil)
+	descIncomplete = prometheus.NewDesc("chatpulse_incomplete_restores_total",
+		"Partitions rebuilt without a usable snapshot from a purged repartition log, so from part of their history.", nil, nil)
+	descSuperseded = prometheus.NewDesc("chatpulse_superseded_messages_total",
+		"Held messages replaced by a copy with other content that ranks lower (earlier time, then smaller content hash).", nil, nil)
 	descStateEntries = prometheus.NewDesc("chatpulse_state_entries",
 		"Entries in a repartition partition's state: messages held for joins, pending receipts, replies and reactions waiting for their message, open sessions.",
 		[]string{"partition", "kind"}, nil)
@@ -105,7 +113,7 @@ type collector struct{ p *Processor }
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecords, descEvents, descDeadLetters, descJoinHits, descJoinExpired,
 		descDuplicates, descLate, descRedelivered, descNegative, descSnapshots, descStateEntries, descStateBytes, descConsumerLag,
-		descWatermarkLag, descAssigned} {
+		descWatermarkLag, descAssigned, descIdle, descPurged, descIncomplete, descSuperseded} {
 		ch <- d
 	}
 }
@@ -132,6 +140,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		{descRedelivered, s.Redelivered.Load()},
 		{descNegative, s.NegativeLatency.Load()},
 		{descSnapshots, s.Snapshots.Load()},
+		{descIdle, s.IdleMarks.Load()},
+		{descPurged, s.Purged.Load()},
+		{descIncomplete, s.IncompleteRestores.Load()},
+		{descSuperseded, s.Superseded.Load()},
 	} {
 		ch <- prometheus.MustNewConstMetric(m.d, prometheus.CounterValue, float64(m.n))
 	}

@@ -40,6 +40,12 @@ type Processor struct {
 
 	mu      sync.Mutex
 	workers map[tp]*worker // the partitions this member owns now
+
+	// limits, snapshots, purges and fatal: see topics.go, snapshots.go, purge.go and fatal.go.
+	limits    limits
+	snapshots *kgo.Client
+	purges    purges
+	fatal     fatal
 }
 
 type tp struct {
@@ -60,6 +66,7 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 		stats:   newStats(),
 		metrics: newMetrics(),
 		workers: make(map[tp]*worker),
+		limits:  defaultLimits(),
 	}, nil
 }
 
@@ -90,6 +97,7 @@ func (p *Processor) Ready() error {
 // submitted are flushed and their offsets committed, and the member leaves the group.
 func (p *Processor) Run(ctx context.Context) error {
 	p.cfg.warn(p.log)
+	ctx, p.fatal.abort = context.WithCancelCause(ctx)
 	if err := p.prepare(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -113,8 +121,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.OnPartitionsLost(p.lost),
 		kgo.AdjustFetchOffsetsFn(p.adjustOffsets),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		// A snapshot is one record, larger than the default 1 MiB batch.
-		kgo.ProducerBatchMaxBytes(maxSnapshotBytes + 1<<20),
+		// Batches the brokers accept on the repartition and dead-letter topics; snapshots have a
+		// client of their own.
+		kgo.ProducerBatchMaxBytes(p.limits.batch),
 		kgo.ProducerLinger(0),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.WithLogger(kgoLogger{p.log}),
@@ -126,6 +135,13 @@ func (p *Processor) Run(ctx context.Context) error {
 		// The default cooperative-sticky balancer maps to the broker's uniform assignor.
 		opts = append(opts, kgo.ServerSideBalancer())
 	}
+	// The snapshot producer exists before the group is joined: acknowledgements publish to it.
+	snapshots, err := newSnapshotProducer(p.cfg, p.limits, p.extra)
+	if err != nil {
+		return err
+	}
+	defer closeSnapshotProducer(snapshots)
+	p.snapshots = snapshots
 	dialed, err := newClient(p.cfg.Dial, nil, opts...)
 	if err != nil {
 		return err
@@ -135,12 +151,14 @@ func (p *Processor) Run(ctx context.Context) error {
 	p.log.Info("consuming", "group", p.cfg.Group, "input", p.cfg.InputTopics.String(),
 		"repartition", p.cfg.RepartitionTopic(), "partitions", p.cfg.Partitions)
 
+	stopPurging := p.startPurging(ctx, cl)
 	err = p.poll(ctx)
+	stopPurging()
 	// Close leaves the group, which runs the revoke callback: workers stop, the sink flushes,
 	// and marked offsets are committed before the partitions go to another member.
 	cl.Close()
 	p.log.Info("left the group", "group", p.cfg.Group)
-	return err
+	return errors.Join(err, p.fatal.cause(ctx))
 }
 
 // prepare creates chatpulse's topics and counts the input partitions. A worker may start
@@ -155,7 +173,10 @@ func (p *Processor) prepare(ctx context.Context) error {
 			return err
 		}
 		var err error
-		sources, err = inputPartitions(ctx, p.cfg, p.log, p.extra...)
+		if sources, err = inputPartitions(ctx, p.cfg, p.log, p.extra...); err != nil {
+			return err
+		}
+		p.limits, err = topicLimits(ctx, p.cfg, p.log, p.extra...)
 		return err
 	}, unreachable, func(attempt int, err error, wait time.Duration) {
 		p.setWaiting(err)

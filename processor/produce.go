@@ -3,11 +3,13 @@ package processor
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -18,11 +20,16 @@ type RawRecord struct {
 }
 
 // Produce writes records to topic, spread over its partitions by key, and waits until every
-// one is acknowledged.
+// one is acknowledged. Batches stay within the topic's max.message.bytes, which the broker
+// enforces; a record larger than that fails with the broker's MESSAGE_TOO_LARGE.
 func Produce(ctx context.Context, dial Dial, topic string, recs []RawRecord, extra ...kgo.Opt) error {
+	batch, err := produceBatchBytes(ctx, dial, topic, extra)
+	if err != nil {
+		return err
+	}
 	cl, ctx, err := newCallClient(ctx, dial, extra,
 		kgo.DefaultProduceTopic(topic),
-		kgo.ProducerBatchMaxBytes(16<<20),
+		kgo.ProducerBatchMaxBytes(batch),
 	)
 	if err != nil {
 		return err
@@ -78,4 +85,22 @@ func CreateTopic(ctx context.Context, dial Dial, topic string, partitions int32,
 		return fmt.Errorf("create topic %s: %w", topic, cl.explain(err))
 	}
 	return nil
+}
+
+// produceBatchBytes is the largest batch to build for topic: its max.message.bytes, at most
+// 16 MiB. A topic that does not exist yet gets the broker's default when it is created.
+func produceBatchBytes(ctx context.Context, dial Dial, topic string, extra []kgo.Opt) (int32, error) {
+	cl, ctx, err := newCallClient(ctx, dial, extra)
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	n, err := maxMessageBytes(ctx, cl, topic)
+	if errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return kafkaDefaultMessageBytes, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return min(n, 16<<20), nil
 }

@@ -38,10 +38,11 @@ type rawTask struct {
 	logs      limiter
 	// pseudonyms replaces user ids before anything is routed; nil when pseudonymization is off.
 	pseudonyms *pseudonym.Pseudonymizer
+	idle       idleness
 }
 
 func newRawTask(w *worker, f decode.Format) *rawTask {
-	t := &rawTask{w: w, format: f, bundles: make([]route.Bundle, w.p.cfg.Partitions)}
+	t := &rawTask{w: w, format: f, bundles: make([]route.Bundle, w.p.cfg.Partitions), idle: newIdleness()}
 	// New has validated the key, so it reads without error here.
 	if key, _ := w.p.cfg.pseudonymizeKey(); !key.IsZero() {
 		t.pseudonyms = pseudonym.New([]byte(key.Reveal()))
@@ -83,6 +84,7 @@ func (t *rawTask) process(recs []*kgo.Record) {
 		return
 	}
 	t.w.mark(recs[len(recs)-1])
+	t.idle.routed(recs[len(recs)-1].Offset)
 	s := t.w.p.stats
 	s.addRaw(TopicPartition{t.w.topic, t.w.partition}, len(recs), dead)
 	s.addDeadLetters(t.reasons)
@@ -125,7 +127,7 @@ func (t *rawTask) route(rec *kgo.Record) (int, bool) {
 			p := tg.Key.Partition(n)
 			before := t.bundles[p].Len()
 			t.bundles[p].Add(rec.Offset, tg.Kind, ev)
-			if before < route.MaxBundleBytes && t.bundles[p].Len() >= route.MaxBundleBytes {
+			if limit := t.w.p.limits.bundle; before < limit && t.bundles[p].Len() >= limit {
 				t.full = append(t.full, p)
 			}
 		}
@@ -183,7 +185,8 @@ const (
 	HeaderTruncated = "chatpulse.truncated"
 )
 
-// maxDeadLetterValue keeps a dead letter below the 1 MiB record limit brokers use by default:
+// maxDeadLetterValue keeps a dead letter below the 1 MiB record limit brokers use by default
+// (limits.deadLetter lowers it for a dead-letter topic that accepts less):
 // a poison record larger than that could never be written, and retrying it would stall its
 // partition. Larger values keep their first maxDeadLetterValue bytes.
 const maxDeadLetterValue = 900 << 10
@@ -191,13 +194,13 @@ const maxDeadLetterValue = 900 << 10
 func (t *rawTask) deadLetter(rec *kgo.Record, format decode.Format, err error) {
 	reason := classify(err)
 	t.reasons = append(t.reasons, reason)
-	t.records = append(t.records, dlqRecord(t.w.p.cfg, rec, format.String(), reason, err))
+	t.records = append(t.records, dlqRecord(t.w.p.cfg, t.w.p.limits.deadLetter, rec, format.String(), reason, err))
 	t.logs.do(func(suppressed int) {
 		t.w.log.Warn("dead-lettered record", "offset", rec.Offset, "reason", reason, "err", err, "suppressed", suppressed)
 	})
 }
 
-func dlqRecord(cfg Config, rec *kgo.Record, format, reason string, err error) kgo.Record {
+func dlqRecord(cfg Config, maxValue int, rec *kgo.Record, format, reason string, err error) kgo.Record {
 	headers := make([]kgo.RecordHeader, 0, len(rec.Headers)+7)
 	headers = append(headers, rec.Headers...)
 	headers = append(headers,
@@ -209,9 +212,9 @@ func dlqRecord(cfg Config, rec *kgo.Record, format, reason string, err error) kg
 		kgo.RecordHeader{Key: HeaderFormat, Value: []byte(format)},
 	)
 	value := rec.Value
-	if len(value) > maxDeadLetterValue {
+	if len(value) > maxValue {
 		headers = append(headers, kgo.RecordHeader{Key: HeaderTruncated, Value: strconv.AppendInt(nil, int64(len(value)), 10)})
-		value = value[:maxDeadLetterValue]
+		value = value[:maxValue]
 	}
 	return kgo.Record{
 		Topic:     cfg.DLQTopic,

@@ -15,32 +15,26 @@ type restoredState struct {
 	loading time.Duration
 }
 
-// restore loads the latest snapshot of a repartition partition. It returns the offset to start
-// fetching at and the restored state, or 0 and nil when the partition has no usable snapshot
-// and must be rebuilt from the beginning of its log.
+// restore loads the latest usable snapshot of a repartition partition, falling back on older
+// ones (see snapshots.go). It returns the offset to start fetching at and the restored state,
+// or 0 and nil when the partition has no usable snapshot and must be rebuilt from the
+// beginning of its log.
 func (p *Processor) restore(ctx context.Context, part int32) (int64, *restoredState) {
 	if p.cfg.SnapshotInterval == 0 {
+		p.replayWithoutSnapshot(ctx, part, 0)
 		return 0, nil
 	}
 	started := time.Now()
-	offset, data, ok, err := loadSnapshot(ctx, p.cfg, part, p.extra...)
+	snaps, err := loadSnapshots(ctx, p.cfg, part, p.extra...)
 	if err != nil {
-		p.log.Warn("snapshot unreadable, replaying the partition", "partition", part, "err", err)
+		p.log.Warn("snapshots unreadable, replaying the partition", "partition", part, "err", err)
 		return 0, nil
 	}
-	if !ok {
-		return 0, nil
+	for _, s := range snaps {
+		if st := p.usable(ctx, part, s); st != nil {
+			return s.offset + 1, &restoredState{state: st, offset: s.offset, bytes: len(s.state), loading: time.Since(started)}
+		}
 	}
-	st, err := partition.RestoreSnapshot(data, p.state)
-	if err != nil {
-		p.log.Warn("snapshot unusable, replaying the partition", "partition", part, "offset", offset, "err", err)
-		return 0, nil
-	}
-	if st.Sources() != p.sources {
-		// Input partitions were added: the snapshot's watermark would not wait for them.
-		p.log.Warn("snapshot from another input layout, replaying the partition", "partition", part,
-			"snapshot_sources", st.Sources(), "sources", p.sources)
-		return 0, nil
-	}
-	return offset + 1, &restoredState{state: st, offset: offset, bytes: len(data), loading: time.Since(started)}
+	p.replayWithoutSnapshot(ctx, part, len(snaps))
+	return 0, nil
 }

@@ -49,15 +49,15 @@ func BenchmarkRestoreMillionPendingMessages(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer cl.Close()
-	if err := cl.ProduceSync(ctx, snapshotRecord(cfg.StateTopic(), 0, n, data)).FirstErr(); err != nil {
+	if err := cl.ProduceSync(ctx, snapshotRecord(cfg.StateTopic(), 0, 0, n, data)).FirstErr(); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		offset, got, ok, err := loadSnapshot(ctx, cfg, 0)
-		if err != nil || !ok || offset != n {
-			b.Fatalf("load: offset %d ok %v err %v", offset, ok, err)
+		snaps, err := loadSnapshots(ctx, cfg, 0)
+		if err != nil || len(snaps) != 1 || snaps[0].offset != n {
+			b.Fatalf("load: %d snapshots, err %v", len(snaps), err)
 		}
-		restored, err := partition.RestoreSnapshot(got, partition.DefaultConfig())
+		restored, err := partition.RestoreSnapshot(snaps[0].state, partition.DefaultConfig())
 		if err != nil {
 			b.Fatal(err)
 		}

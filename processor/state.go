@@ -98,7 +98,7 @@ func (t *stateTask) process(recs []*kgo.Record) {
 		return t.w.p.sink.Submit(ctx, &t.out, func() {
 			t.w.mark(last)
 			if snap != nil {
-				t.w.cl.Produce(context.Background(), snap, t.snapshotWritten)
+				t.w.p.snapshots.Produce(context.Background(), snap, t.snapshotWritten)
 			}
 		})
 	})
@@ -151,11 +151,11 @@ func (t *stateTask) takeSnapshot(offset int64) *kgo.Record {
 	}
 	data := t.state.AppendSnapshot(nil)
 	t.lastSnapshot, t.changed = time.Now(), false
-	if len(data) > maxSnapshotBytes {
-		t.w.log.Warn("state too large to snapshot; a restore replays the partition", "bytes", len(data), "limit", maxSnapshotBytes)
+	if len(data) > t.w.p.limits.snapshot {
+		t.w.log.Warn("state too large to snapshot; a restore replays the partition", "bytes", len(data), "limit", t.w.p.limits.snapshot)
 		return nil
 	}
-	return snapshotRecord(t.w.p.cfg.StateTopic(), t.w.partition, offset, data)
+	return t.w.ring.record(t.w.p.cfg, t.w.partition, offset, data)
 }
 
 // snapshotWritten runs on the client's goroutine once a snapshot is written or failed; a lost
@@ -166,6 +166,7 @@ func (t *stateTask) snapshotWritten(r *kgo.Record, err error) {
 		return
 	}
 	t.w.p.stats.Snapshots.Add(1)
+	t.w.ring.wrote(r)
 }
 
 func (t *stateTask) publish() {
@@ -173,6 +174,7 @@ func (t *stateTask) publish() {
 	s, was := t.w.p.stats, t.published
 	s.Messages.Add(now.Join.Messages - was.Join.Messages)
 	s.Duplicates.Add(now.Join.Duplicates - was.Join.Duplicates)
+	s.Superseded.Add(now.Join.Superseded - was.Join.Superseded)
 	s.Joined.Add(now.Join.Joined - was.Join.Joined)
 	s.Held.Add(now.Join.Held - was.Join.Held)
 	s.Expired.Add(now.Join.Expired - was.Join.Expired)
@@ -186,7 +188,7 @@ func (t *stateTask) publish() {
 // release cannot read must not stall the partition.
 func (t *stateTask) deadLetter(rec *kgo.Record, err error) {
 	reason := classify(err)
-	dl := dlqRecord(t.w.p.cfg, rec, "internal", reason, err)
+	dl := dlqRecord(t.w.p.cfg, t.w.p.limits.deadLetter, rec, "internal", reason, err)
 	t.w.log.Error("dead-lettered repartition record", "offset", rec.Offset, "err", err)
 	if t.w.retry("produce dead letter", func(ctx context.Context) error {
 		return t.w.cl.ProduceSync(ctx, &dl).FirstErr()

@@ -7,9 +7,9 @@ import "github.com/chatpulse/chatpulse/partition"
 // The figure is an estimate: longer ids, sessions with more messages and reaction snapshots
 // held for their message cost more.
 const (
-	// heldMessageBytes: a message's key and send time in the join's map
-	// (go test -run '^$' -bench HeldMessageBytes ./join: 55.7–55.9 bytes).
-	heldMessageBytes = 56
+	// heldMessageBytes: a message's key, send time and content hash in the join's map
+	// (go test -run '^$' -bench HeldMessageBytes ./join: 83.8–83.9 bytes).
+	heldMessageBytes = 84
 	// pendingEntryBytes: a receipt waiting for its message, alone in its map entry, its UUID
 	// member id cloned (go test -run '^$' -bench PendingEntryBytes ./processor: 196.6 bytes).
 	// Entries that wait for the same message share a map entry and cost less.

@@ -31,6 +31,11 @@ type Stats struct {
 	SnapshotRestores atomic.Uint64 // of those, how many started from a snapshot
 	RestoreNanos     atomic.Uint64 // time spent rebuilding state
 	Snapshots        atomic.Uint64 // snapshots written
+	Superseded       atomic.Uint64 // held messages replaced by a conflicting copy that ranks lower
+	IdleMarks        atomic.Uint64 // times a raw partition was found idle and stopped holding the watermark
+	Purged           atomic.Uint64 // repartition records deleted below what any restore needs
+	// IncompleteRestores counts partitions rebuilt without a usable snapshot from a purged log.
+	IncompleteRestores atomic.Uint64
 
 	mu       sync.Mutex
 	byReason map[string]uint64

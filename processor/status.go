@@ -210,18 +210,19 @@ func DescribeGroup(ctx context.Context, cfg Config, state partition.Config, extr
 		if gp.Topic != cfg.RepartitionTopic() {
 			continue
 		}
-		offset, data, ok, err := loadSnapshot(ctx, cfg, gp.Partition, extra...)
+		snapshots, err := loadSnapshots(ctx, cfg, gp.Partition, extra...)
 		if err != nil {
 			return GroupStatus{}, fmt.Errorf("snapshot of %s[%d]: %w", gp.Topic, gp.Partition, err)
 		}
-		if !ok {
-			continue
+		// The newest readable snapshot is the one a restore would use.
+		for _, snap := range snapshots {
+			st, err := partition.RestoreSnapshot(snap.state, state)
+			if err != nil {
+				continue
+			}
+			gp.HasSnapshot, gp.WatermarkMs, gp.SnapshotOffset = true, st.Gauges().WatermarkMs, snap.offset
+			break
 		}
-		st, err := partition.RestoreSnapshot(data, state)
-		if err != nil {
-			return GroupStatus{}, fmt.Errorf("snapshot of %s[%d]: %w", gp.Topic, gp.Partition, err)
-		}
-		gp.HasSnapshot, gp.WatermarkMs, gp.SnapshotOffset = true, st.Gauges().WatermarkMs, offset
 	}
 	return gs, nil
 }

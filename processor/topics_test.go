@@ -47,12 +47,19 @@ func TestTopicsAreCreatedWithTheirRetention(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string][2]string{
-				cfg.DLQTopic:           {"retention.ms", tt.want},
-				cfg.RepartitionTopic(): {"retention.ms", "-1"},
-				cfg.StateTopic():       {"cleanup.policy", "compact"},
+			// The state topic rolls and compacts its segments soon enough that a broker keeps
+			// a few snapshots per partition, not a week of them.
+			want := []struct{ topic, key, value string }{
+				{cfg.DLQTopic, "retention.ms", tt.want},
+				{cfg.RepartitionTopic(), "retention.ms", "-1"},
+				{cfg.StateTopic(), "cleanup.policy", "compact"},
+				{cfg.StateTopic(), "segment.ms", "3600000"},
+				{cfg.StateTopic(), "min.cleanable.dirty.ratio", "0.1"},
+				{cfg.StateTopic(), "max.compaction.lag.ms", "10800000"},
+				{cfg.StateTopic(), "max.message.bytes", "68157440"},
 			}
-			for topic, kv := range want {
+			for _, w := range want {
+				topic, kv := w.topic, [2]string{w.key, w.value}
 				rc, err := configs.On(topic, nil)
 				if err != nil {
 					t.Fatal(err)

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -32,9 +33,13 @@ type worker struct {
 	// restoring is set while a repartition partition's state is being rebuilt.
 	restoring atomic.Bool
 	process   func(recs []*kgo.Record)
+	// tick, when set, runs on the worker's goroutine every idleEvery (see idle.go).
+	tick func()
 	// progress and gauges are what metrics read of the partition at scrape time.
 	progress progress
 	gauges   stateGauges
+	// ring keys a repartition partition's snapshots (see snapshots.go).
+	ring *snapshotRing
 }
 
 // queuedBatches is how many fetched batches may wait for one partition's worker.
@@ -52,20 +57,33 @@ func (p *Processor) newWorker(ctx context.Context, cl *kgo.Client, topic string,
 	w.progress.init()
 	if topic == p.cfg.RepartitionTopic() {
 		w.restoring.Store(true)
+		w.ring = newSnapshotRing(p.cfg.SnapshotsKept)
 		w.process = newStateTask(w).process
 	} else {
-		w.process = newRawTask(w, p.cfg.InputTopics[topic]).process
+		t := newRawTask(w, p.cfg.InputTopics[topic])
+		w.process, w.tick = t.process, t.checkIdle
 	}
 	return w
 }
 
 func (w *worker) run() {
 	defer close(w.done)
+	var tick <-chan time.Time
+	if w.tick != nil && w.p.cfg.IdleTimeout > 0 {
+		tk := time.NewTicker(idleEvery(w.p.cfg.IdleTimeout))
+		defer tk.Stop()
+		tick = tk.C
+	}
 	for {
 		select {
+		case <-tick:
+			w.tick()
 		case <-w.ctx.Done():
 			return
 		case recs := <-w.recs:
+			if w.ctx.Err() != nil {
+				return
+			}
 			w.process(recs)
 			w.progress.processed(recs[len(recs)-1].Offset + 1)
 		}
@@ -82,9 +100,15 @@ func (w *worker) mark(last *kgo.Record) {
 // retry runs op until it succeeds or the worker stops, backing off between attempts; it reports
 // whether op succeeded.
 func (w *worker) retry(what string, op func(context.Context) error) bool {
-	err := backoff.Retry(w.ctx, backoff.Default, op, func(error) bool { return true },
+	err := backoff.Retry(w.ctx, backoff.Default, op, retriable,
 		func(attempt int, err error, wait time.Duration) {
 			w.log.Warn(what+" failed, retrying", "attempt", attempt, "backoff", wait, "err", err)
 		})
+	if err != nil && w.ctx.Err() == nil {
+		// No retry cures it: this worker stops before it takes another batch (see fatal.go).
+		w.cancel()
+		w.log.Error(what+" failed for good", "err", err)
+		w.p.fatal.fail(fmt.Errorf("%s of %s[%d]: %w", what, w.topic, w.partition, err))
+	}
 	return err == nil
 }

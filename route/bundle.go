@@ -2,6 +2,7 @@ package route
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/chatpulse/chatpulse/event"
@@ -18,6 +19,7 @@ import (
 // each raw record once, in raw order. In this order:
 //
 //	version                  1 byte
+//	flags                    1 byte: bit 0 says the raw partition is idle (see Origin.Idle)
 //	topic                    uvarint length and bytes
 //	partition, watermark     varints
 //	offset                   varint: the last raw offset the bundle covers
@@ -28,8 +30,16 @@ import (
 // A bundle holds whole raw records: it is closed only between records, so that the events one
 // record sends to a partition are applied or skipped together.
 
-// bundleVersion leads every bundle.
-const bundleVersion byte = 4
+// bundleVersion leads every bundle. Bundles of version 4, written before the flags byte, are
+// still read: a repartition log written by the previous release is replayed after an upgrade.
+const (
+	bundleVersion   byte = 5
+	bundleVersionV4 byte = 4
+)
+
+// flagIdle marks a bundle sent because its raw partition has received nothing for the idle
+// timeout.
+const flagIdle byte = 1
 
 // Origin is the raw partition a bundle comes from, its watermark (the highest event time
 // decoded from that partition so far), and the last raw offset the bundle covers: the bundle
@@ -40,6 +50,12 @@ type Origin struct {
 	Partition   int32
 	WatermarkMs int64
 	Offset      int64
+	// Idle says the raw partition has received no record for the idle timeout of processing
+	// time, so it stops holding back the watermark of the partitions it feeds until a bundle
+	// without the flag comes. The decision is the raw partition owner's and travels in the
+	// repartition log, so a replay moves every watermark as the first run did. An idle bundle
+	// carries no events; its Offset is the last raw offset its owner had routed, -1 for none.
+	Idle bool
 }
 
 // MaxBundleBytes is the size at which a bundle is closed and a new one started, after the raw
@@ -101,7 +117,14 @@ func (b *Bundle) Seal(o Origin, buf []byte) []byte {
 		}
 		first = b.first
 	}
-	out := append(buf[:0], bundleVersion)
+	var flags byte
+	if o.Idle {
+		if b.count > 0 {
+			panic("route: idle bundle with events")
+		}
+		flags |= flagIdle
+	}
+	out := append(buf[:0], bundleVersion, flags)
 	out = appendString(out, o.Topic)
 	out = binary.AppendVarint(out, int64(o.Partition))
 	out = binary.AppendVarint(out, o.WatermarkMs)
@@ -122,14 +145,32 @@ type Events struct {
 // ReadBundle reads the header of a bundle; its events follow with Events.Each. Strings of
 // the origin and of the events share one allocation made from value.
 func ReadBundle(value []byte) (Origin, Events, error) {
-	if len(value) == 0 || value[0] != bundleVersion {
+	var flags byte
+	switch {
+	case len(value) >= 2 && value[0] == bundleVersion:
+		flags, value = value[1], value[2:]
+	case len(value) >= 1 && value[0] == bundleVersionV4:
+		value = value[1:]
+	default:
 		return Origin{}, Events{}, fmt.Errorf("%w: not a bundle", ErrCorrupt)
 	}
-	r := reader{s: string(value[1:])}
-	o := Origin{Topic: r.string(), Partition: int32(r.varint()), WatermarkMs: r.varint(), Offset: r.varint()}
+	if flags&^flagIdle != 0 {
+		return Origin{}, Events{}, fmt.Errorf("%w: unknown bundle flags %#x", ErrCorrupt, flags)
+	}
+	r := reader{s: string(value)}
+	o := Origin{Topic: r.string(), Partition: int32(r.varint()), WatermarkMs: r.varint(), Offset: r.varint(),
+		Idle: flags&flagIdle != 0}
 	back := r.uvarint()
-	if r.err == nil && (o.Offset < 0 || back > uint64(o.Offset)) {
+	// Only an idle bundle may name no raw offset at all (-1), and it holds no events.
+	least := int64(0)
+	if o.Idle {
+		least = -1
+	}
+	if r.err == nil && (o.Offset < least || back > uint64(o.Offset-least)) {
 		r.err = fmt.Errorf("first event's offset %d before %d", back, o.Offset)
+	}
+	if r.err == nil && o.Idle && r.s != "" {
+		r.err = errors.New("idle bundle with events")
 	}
 	if r.err != nil {
 		return Origin{}, Events{}, fmt.Errorf("%w: bundle header: %v", ErrCorrupt, r.err)

@@ -75,7 +75,7 @@ func TestABundleIsReusedAfterSealing(t *testing.T) {
 
 // header is a bundle header with the given covered offset and distance back to the first event.
 func header(offset int64, back uint64) []byte {
-	b := []byte{bundleVersion, 3, 'r', 'a', 'w', 0, 0}
+	b := []byte{bundleVersion, 0, 3, 'r', 'a', 'w', 0, 0}
 	b = binary.AppendVarint(b, offset)
 	return binary.AppendUvarint(b, back)
 }
@@ -107,9 +107,12 @@ func TestCorruptBundlesAreRejected(t *testing.T) {
 		value []byte
 	}{
 		{"an empty record is corrupt", nil},
-		{"a bundle of the previous version is corrupt", append([]byte{bundleVersion - 1}, valid[1:]...)},
-		{"a header cut short is corrupt", header(5, 0)[:7]},
-		{"a header without the first event's offset is corrupt", header(5, 0)[:8]},
+		{"a bundle of a version before 4 is corrupt", append([]byte{bundleVersionV4 - 1}, valid[2:]...)},
+		{"a bundle with unknown flags is corrupt", append([]byte{bundleVersion, 2}, valid[2:]...)},
+		{"an idle bundle with events is corrupt", append([]byte{bundleVersion, flagIdle}, valid[2:]...)},
+		{"an idle bundle before offset -1 is corrupt", append([]byte{bundleVersion, flagIdle}, header(-2, 0)[2:]...)},
+		{"a header cut short is corrupt", header(5, 0)[:8]},
+		{"a header without the first event's offset is corrupt", header(5, 0)[:9]},
 		{"a negative covered offset is corrupt", header(-1, 0)},
 		{"a first event before offset zero is corrupt", cat(header(5, 6), at(0))},
 		{"an event beyond the covered offset is corrupt", cat(header(5, 0), at(1))},
@@ -207,5 +210,37 @@ func BenchmarkBundleSealEachEvent(b *testing.B) {
 		if _, err := EachEvent(buf, &ev, func(int64, Kind, *event.Event) { n++ }); err != nil || n != 64 {
 			b.Fatalf("%d events, %v", n, err)
 		}
+	}
+}
+
+func TestAnIdleBundleCarriesItsFlagAndNoEvents(t *testing.T) {
+	tests := []struct {
+		name   string
+		origin Origin
+	}{
+		{"an idle partition that routed records names its last offset", Origin{Topic: "raw", Partition: 2, WatermarkMs: 99, Offset: 41, Idle: true}},
+		{"an idle partition that never routed a record names offset -1", Origin{Topic: "raw", Partition: 3, Offset: -1, Idle: true}},
+		{"a bundle without the flag is not idle", Origin{Topic: "raw", Partition: 3, WatermarkMs: 7, Offset: 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b Bundle
+			o, got, err := readAll(b.Seal(tt.origin, nil))
+			if err != nil || o != tt.origin || len(got) != 0 {
+				t.Fatalf("got %+v %v %v, want %+v and no events", o, got, err, tt.origin)
+			}
+		})
+	}
+}
+
+func TestABundleOfVersion4IsStillRead(t *testing.T) {
+	ev := sample()[1]
+	var b Bundle
+	b.Add(4, KindReceipt, &ev)
+	v5 := b.Seal(Origin{Topic: "raw", Partition: 1, WatermarkMs: 10, Offset: 5}, nil)
+	v4 := append([]byte{bundleVersionV4}, v5[2:]...)
+	o, got, err := readAll(v4)
+	if err != nil || o != (Origin{Topic: "raw", Partition: 1, WatermarkMs: 10, Offset: 5}) || len(got) != 1 || got[0].offset != 4 {
+		t.Fatalf("got %+v %+v %v", o, got, err)
 	}
 }

@@ -174,7 +174,7 @@ func TestLengthsClaimingMoreThanTheRecordAreCorrupt(t *testing.T) {
 		{"a reaction set claiming a billion items is corrupt",
 			append([]byte{codecVersion, byte(KindReactionSet), byte(event.KindReactionSet), byte(event.SourceVoipbin), 2, 0, 0, 1, 'm'},
 				binary.AppendUvarint(nil, 1<<30)...)},
-		{"a bundle entry claiming a gigabyte is corrupt", append([]byte{bundleVersion, 1, 't', 0, 0, 0, 0, 0}, huge...)},
+		{"a bundle entry claiming a gigabyte is corrupt", append([]byte{bundleVersion, 0, 1, 't', 0, 0, 0, 0, 0}, huge...)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

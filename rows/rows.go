@@ -1,6 +1,10 @@
 package rows
 
-// Message is the static description of one message, written once when its owner first sees it.
+// Message is the static description of one message, written when its owner first sees it.
+// Copies of one message id with other content may arrive, in any order: the copy of the least
+// (SentAtMs, ContentHash) is the message, and a copy that ranks lower than the one held is
+// written too. Readers must keep, per (Source, Tenant, MsgID), the row of the least
+// (SentAtMs, ContentHash), so the result does not depend on the order the copies came in.
 type Message struct {
 	Source         string
 	Tenant         string
@@ -14,6 +18,9 @@ type Message struct {
 	ParentMsgID    string
 	ContentType    string
 	SentAtMs       int64
+	// ContentHash is a stable hash of the copy's content (join.ContentHash): it breaks ties
+	// of SentAtMs between copies with other content.
+	ContentHash uint64
 }
 
 // Receipt is one status report of a message joined to the message's send time.
@@ -24,8 +31,10 @@ type Receipt struct {
 	MemberID  string
 	Status    string
 	AtMs      int64
-	LatencyMs int64 // AtMs minus the message's send time, never below 0
-	// MsgSentAtMs is the send time of the message, which files the row under its message's day.
+	LatencyMs int64 // AtMs minus MsgSentAtMs, never below 0
+	// MsgSentAtMs is the send time of the copy of the message it was joined to, which files
+	// the row under its message's day. When a copy with an earlier time arrives later, the
+	// latency that counts is AtMs minus the winning copy's SentAtMs (see Message), never below 0.
 	MsgSentAtMs int64
 }
 
@@ -36,8 +45,10 @@ type Reply struct {
 	ParentMsgID string
 	ReplyMsgID  string
 	ReplyAtMs   int64
-	LatencyMs   int64 // reply time minus the parent's send time, never below 0
-	// MsgSentAtMs is the parent's send time, which files the row under its message's day.
+	LatencyMs   int64 // reply time minus MsgSentAtMs, never below 0
+	// MsgSentAtMs is the send time of the copy of the parent it was joined to, which files the
+	// row under its message's day; as for a Receipt, the latency that counts is against the
+	// parent's winning copy.
 	MsgSentAtMs int64
 }
 

@@ -273,6 +273,7 @@ var messagesTable = table[rows.Message]{name: "messages", columns: []column[rows
 	stringColumn("parent_msg_id", func(r *rows.Message) string { return r.ParentMsgID }),
 	stringColumn("content_type", func(r *rows.Message) string { return r.ContentType }),
 	int64Column("sent_at_ms", func(r *rows.Message) int64 { return r.SentAtMs }),
+	uint64Column("content_hash", func(r *rows.Message) uint64 { return r.ContentHash }),
 }}
 
 var receiptsTable = table[rows.Receipt]{name: "receipts", columns: []column[rows.Receipt]{

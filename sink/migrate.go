@@ -40,6 +40,22 @@ var migrations = []migration{
 			dropMessageFacts, createMessageFactsFromState,
 			createSessionDays, createSessionDaysFromSessions, backfillSessionDays,
 		}},
+	{Version: 4, Name: "conflicting copies of a message",
+		Alters: append(append([]string{addMessagesContentHash}, addRankedAttributes()...),
+			addStateDeliveredAt, addStateReadAt, addStateFirstReplyAt),
+		Statements: []string{
+			dropMessageFacts, dropMessageReceipts,
+			dropStateFromMessages, dropStateFromReceipts, dropStateFromReplies, dropStateFromReactions,
+			stateView("message_state_messages", stateFromMessages, "messages"),
+			stateView("message_state_receipts", stateFromReceipts, "receipts"),
+			stateView("message_state_replies", stateFromReplies, "replies"),
+			stateView("message_state_reactions", stateFromReactions, "reactions"),
+			stateBackfill(stateFromMessages, "messages", ""),
+			stateBackfill(stateFromReceipts, "receipts", hasMessageTime),
+			stateBackfill(stateFromReplies, "replies", hasMessageTime),
+			stateBackfill(stateFromReactions, "reactions", hasMessageTime),
+			createMessageFactsRanked, createMessageReceiptsRanked,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must

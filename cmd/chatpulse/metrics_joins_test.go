@@ -92,7 +92,7 @@ func TestMetricsCountJoinsExpiriesAndState(t *testing.T) {
 		`chatpulse_state_entries{kind="messages",partition="0"}`: 2, // m3 and m4; m1 and m2 expired
 		`chatpulse_state_entries{kind="pending",partition="0"}`:  0,
 		`chatpulse_state_entries{kind="sessions",partition="0"}`: 1, // u1's session of m3
-		`chatpulse_state_bytes{partition="0"}`:                   2*56 + 510,
+		`chatpulse_state_bytes{partition="0"}`:                   2*84 + 510,
 		`chatpulse_sink_rows_total{table="messages"}`:            4,
 		`chatpulse_sink_rows_total{table="receipts"}`:            3,
 		`chatpulse_sink_rows_total{table="replies"}`:             1,
