@@ -4,8 +4,9 @@
 GO        ?= go
 FUZZTIME  ?= 10s
 BENCH_EVENTS ?= 1000000
+BENCH_MESSAGES ?= 10000000
 
-.PHONY: all build demo test unit fuzz bench deps test-deps broker vet clean
+.PHONY: all build demo test unit peers fuzz bench bench-queries bench-peers deps test-deps broker vet clean
 
 all: build
 
@@ -18,7 +19,7 @@ demo: deps
 
 ## test: vet, every test with the race detector against real ClickHouse, kfake and Apache Kafka
 ## (the suites that carry the promises; CHATPULSE_TEST_KAFKA picks their broker), fuzz smoke
-test: test-deps vet broker unit fuzz
+test: test-deps vet broker unit peers fuzz
 
 vet:
 	$(GO) vet ./...
@@ -32,6 +33,10 @@ broker:
 unit:
 	$(GO) test -race -count=1 -timeout 18m ./...
 
+## peers: the Kafka Streams and Flink peers' own tests (Maven; the cache stays in ~/.m2)
+peers:
+	mvn -q -B -f bench/peers/pom.xml verify
+
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
@@ -39,6 +44,17 @@ fuzz:
 ## bench: the pipeline benchmark of BENCHMARKS.md
 bench: deps
 	$(GO) run ./cmd/chatpulse bench -events $(BENCH_EVENTS)
+
+## bench-queries: load BENCH_MESSAGES synthetic messages into ClickHouse 18.16 and measure every
+## dashboard panel and README query for the last day, week and whole range (BENCHMARKS.md)
+bench-queries: deps
+	$(GO) run ./cmd/benchqueries -messages $(BENCH_MESSAGES)
+
+## bench-peers: chatpulse against its Kafka Streams and Flink peers on one Apache Kafka broker
+## (BENCHMARKS.md); needs Java 17 with its compiler and Maven (`make test-deps`)
+bench-peers: test-deps
+	$(GO) run ./bench/benchpeers -events $(BENCH_EVENTS)
+	$(GO) test -run '^$$' -bench RestoreMillionPendingMessages -benchtime 1x ./processor
 
 ## deps: what the demo runs (Debian's clickhouse-server and kcat; no Java)
 deps:

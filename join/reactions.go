@@ -35,41 +35,43 @@ func (s *State) reactionSet(ev *event.Event, out *rows.Set) {
 			next.items = append(next.items, id)
 		}
 	}
-	if _, known := s.sent[key]; known {
+	if held, known := s.sent[key]; known {
 		var written []reactionID
 		if prev.written {
 			written = prev.items
 		}
-		s.diff(ev.Source.String(), string(ev.Tenant), string(rs.Target), ev.AtMs, written, next.items, out)
+		s.diff(ev.Source.String(), string(ev.Tenant), string(rs.Target), ev.AtMs, held.atMs, written, next.items, out)
 		next.written = true
 	}
 	s.sets[key] = next
 }
 
 // releaseSet writes the held snapshot of a message that has just arrived.
-func (s *State) releaseSet(key route.Key, source, tenant, msgID string, out *rows.Set) {
+func (s *State) releaseSet(key route.Key, source, tenant, msgID string, sentAt int64, out *rows.Set) {
 	set, ok := s.sets[key]
 	if !ok || set.written {
 		return
 	}
-	s.diff(source, tenant, msgID, set.atMs, nil, set.items, out)
+	s.diff(source, tenant, msgID, set.atMs, sentAt, nil, set.items, out)
 	set.written = true
 	s.sets[key] = set
 }
 
 // diff emits an add for every reaction in next but not in prev and a removal for every one in
-// prev but not in next, all at the snapshot's time.
-func (s *State) diff(source, tenant, msgID string, at int64, prev, next []reactionID, out *rows.Set) {
+// prev but not in next, all at the snapshot's time; sentAt is the message's send time.
+func (s *State) diff(source, tenant, msgID string, at, sentAt int64, prev, next []reactionID, out *rows.Set) {
 	for _, id := range next {
 		if !containsReaction(prev, id) {
 			out.Reactions = append(out.Reactions, rows.Reaction{Source: source, Tenant: tenant, TargetMsgID: msgID,
-				ActorID: id.actor, Emoji: id.emoji, AtMs: at, Present: true})
+				ActorID: id.actor, Emoji: id.emoji, AtMs: at, Present: true,
+				MsgSentAtMs: sentAt})
 		}
 	}
 	for _, id := range prev {
 		if !containsReaction(next, id) {
 			out.Reactions = append(out.Reactions, rows.Reaction{Source: source, Tenant: tenant, TargetMsgID: msgID,
-				ActorID: id.actor, Emoji: id.emoji, AtMs: at, Present: false})
+				ActorID: id.actor, Emoji: id.emoji, AtMs: at, Present: false,
+				MsgSentAtMs: sentAt})
 		}
 	}
 }

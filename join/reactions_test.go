@@ -26,7 +26,7 @@ func set(target string, at int64, pairs ...string) event.Event {
 }
 
 func react(actor, emoji string, at int64, present bool) rows.Reaction {
-	return rows.Reaction{Source: "voipbin", Tenant: "cust", TargetMsgID: "m1", ActorID: actor, Emoji: emoji, AtMs: at, Present: present}
+	return rows.Reaction{Source: "voipbin", Tenant: "cust", TargetMsgID: "m1", ActorID: actor, Emoji: emoji, AtMs: at, Present: present, MsgSentAtMs: t0}
 }
 
 func TestReactionSets(t *testing.T) {

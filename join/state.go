@@ -123,7 +123,7 @@ func (s *State) message(ev *event.Event, out *rows.Set) {
 	if seen {
 		return
 	}
-	s.releaseSet(key, source, tenant, string(m.ID), out)
+	s.releaseSet(key, source, tenant, string(m.ID), ev.AtMs, out)
 	waiting := s.early[key]
 	if len(waiting) == 0 {
 		return
@@ -156,17 +156,20 @@ func (s *State) emit(e *early, source, tenant, msgID string, sentAt int64, out *
 	case route.KindReceipt:
 		out.Receipts = append(out.Receipts, rows.Receipt{
 			Source: source, Tenant: tenant, MsgID: msgID, MemberID: e.id,
-			Status: e.status.String(), AtMs: e.atMs, LatencyMs: s.latency(e.atMs, sentAt), MsgSentAtMs: sentAt,
+			Status: e.status.String(), AtMs: e.atMs, LatencyMs: s.latency(e.atMs, sentAt),
+			MsgSentAtMs: sentAt,
 		})
 	case route.KindReply:
 		out.Replies = append(out.Replies, rows.Reply{
 			Source: source, Tenant: tenant, ParentMsgID: msgID, ReplyMsgID: e.id,
-			ReplyAtMs: e.atMs, LatencyMs: s.latency(e.atMs, sentAt), MsgSentAtMs: sentAt,
+			ReplyAtMs: e.atMs, LatencyMs: s.latency(e.atMs, sentAt),
+			MsgSentAtMs: sentAt,
 		})
 	case route.KindReaction:
 		out.Reactions = append(out.Reactions, rows.Reaction{
 			Source: source, Tenant: tenant, TargetMsgID: msgID, ActorID: e.id,
 			Emoji: e.emoji, AtMs: e.atMs, Present: e.present,
+			MsgSentAtMs: sentAt,
 		})
 	}
 }

@@ -127,7 +127,7 @@ func TestApply(t *testing.T) {
 			events: []event.Event{reaction("m1", "u3", "🤗", t0+10), msg("m1", t0, "")},
 			want: rows.Set{
 				Messages:  []rows.Message{messageRow("m1", t0, "")},
-				Reactions: []rows.Reaction{{Source: "causalfoundry", TargetMsgID: "m1", ActorID: "u3", Emoji: "🤗", AtMs: t0 + 10, Present: true}},
+				Reactions: []rows.Reaction{{Source: "causalfoundry", TargetMsgID: "m1", ActorID: "u3", Emoji: "🤗", AtMs: t0 + 10, Present: true, MsgSentAtMs: t0}},
 			},
 			stats: Stats{Messages: 1, Joined: 1, Held: 1},
 		},

@@ -32,9 +32,9 @@ type Receipt struct {
 	Status    string
 	AtMs      int64
 	LatencyMs int64 // AtMs minus MsgSentAtMs, never below 0
-	// MsgSentAtMs is the send time of the copy of the message it was joined to. When a copy
-	// with an earlier time arrives later, the latency that counts is AtMs minus the winning
-	// copy's SentAtMs (see Message), never below 0.
+	// MsgSentAtMs is the send time of the copy of the message it was joined to, which files
+	// the row under its message's day. When a copy with an earlier time arrives later, the
+	// latency that counts is AtMs minus the winning copy's SentAtMs (see Message), never below 0.
 	MsgSentAtMs int64
 }
 
@@ -46,8 +46,9 @@ type Reply struct {
 	ReplyMsgID  string
 	ReplyAtMs   int64
 	LatencyMs   int64 // reply time minus MsgSentAtMs, never below 0
-	// MsgSentAtMs is the send time of the copy of the parent it was joined to; as for a
-	// Receipt, the latency that counts is against the parent's winning copy.
+	// MsgSentAtMs is the send time of the copy of the parent it was joined to, which files the
+	// row under its message's day; as for a Receipt, the latency that counts is against the
+	// parent's winning copy.
 	MsgSentAtMs int64
 }
 
@@ -60,6 +61,8 @@ type Reaction struct {
 	Emoji       string
 	AtMs        int64
 	Present     bool
+	// MsgSentAtMs is the target's send time, which files the row under its message's day.
+	MsgSentAtMs int64
 }
 
 // Set is the rows produced by processing some events, grouped by table.

@@ -4,7 +4,8 @@
 #
 #   deps.sh        the demo: clickhouse-server (the real ClickHouse, started as a child process)
 #                  and kcat (a librdkafka client). Kafka is kfake, a Go module: no Java.
-#   deps.sh test   the test suite adds: a Java runtime and Maven, then Apache Kafka's jars
+#   deps.sh test   the test suite adds: a Java 17 JDK (the peers under bench/peers are built)
+#                  and Maven, then Apache Kafka's jars
 #                  (scripts/kafka-jars.sh) for the suites that carry the promises; zookeeper
 #                  (3.8, for the ClickHouse cluster tests; 18.16 has no ClickHouse Keeper);
 #                  chromium (the status page's browser test) and prometheus (the dashboard
@@ -23,6 +24,7 @@ need /usr/sbin/clickhouse-server clickhouse-server
 need kcat kcat
 if [ "${1:-}" = test ]; then
   need java openjdk-17-jre-headless
+  need javac openjdk-17-jdk-headless
   need mvn maven
   need /usr/share/java/zookeeper.jar zookeeper
   need chromium chromium
@@ -43,4 +45,7 @@ fi
 if [ "${1:-}" = test ]; then
   libs="$(scripts/kafka-jars.sh)"
   echo "deps: Apache Kafka $(tr -d '[:space:]' < testenv/apache_kafka_version) jars in $libs"
+  # Build the peers here, once, so that no test spends its time downloading their dependencies.
+  mvn -q -B -f bench/peers/pom.xml -DskipTests package >/dev/null
+  echo "deps: bench/peers dependencies in Maven's cache"
 fi

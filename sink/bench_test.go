@@ -15,7 +15,7 @@ func benchSet(prefix string, n int) *rows.Set {
 	for _, m := range s.Messages {
 		for _, status := range []string{"delivered", "read"} {
 			s.Receipts = append(s.Receipts, rows.Receipt{Source: m.Source, Tenant: m.Tenant, MsgID: m.MsgID,
-				MemberID: "u2", Status: status, AtMs: m.SentAtMs + 1500, LatencyMs: 1500})
+				MemberID: "u2", Status: status, AtMs: m.SentAtMs + 1500, LatencyMs: 1500, MsgSentAtMs: m.SentAtMs})
 		}
 	}
 	return s

@@ -24,6 +24,8 @@ type Client struct {
 	// syncInsert is set on servers that know async_insert (21.11 and later), where it is turned
 	// off for every insert: an acknowledged insert must already be in the table.
 	syncInsert bool
+	// cluster is Config.Cluster: empty for one server.
+	cluster string
 }
 
 // Open connects to ClickHouse over the native protocol and checks that the server answers. It
@@ -53,6 +55,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		},
 		TLS:         tlsCfg,
 		DialTimeout: cfg.DialTimeout,
+		Settings:    clusterSettings(cfg.Cluster),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse %s: %w", cfg.Addr, err)
@@ -73,6 +76,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		log:        log,
 		version:    fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch),
 		syncInsert: v.Major > 21 || v.Major == 21 && v.Minor >= 11,
+		cluster:    cfg.Cluster,
 	}
 	log.Info("clickhouse connected", "addr", cfg.Addr, "user", cfg.User, "database", cfg.Database,
 		"tls", cfg.TLS, "server", sv.Name, "version", c.version)
@@ -269,6 +273,7 @@ var messagesTable = table[rows.Message]{name: "messages", columns: []column[rows
 	stringColumn("parent_msg_id", func(r *rows.Message) string { return r.ParentMsgID }),
 	stringColumn("content_type", func(r *rows.Message) string { return r.ContentType }),
 	int64Column("sent_at_ms", func(r *rows.Message) int64 { return r.SentAtMs }),
+	uint64Column("content_hash", func(r *rows.Message) uint64 { return r.ContentHash }),
 }}
 
 var receiptsTable = table[rows.Receipt]{name: "receipts", columns: []column[rows.Receipt]{
@@ -279,6 +284,7 @@ var receiptsTable = table[rows.Receipt]{name: "receipts", columns: []column[rows
 	stringColumn("status", func(r *rows.Receipt) string { return r.Status }),
 	int64Column("at_ms", func(r *rows.Receipt) int64 { return r.AtMs }),
 	int64Column("latency_ms", func(r *rows.Receipt) int64 { return r.LatencyMs }),
+	int64Column("msg_sent_at_ms", func(r *rows.Receipt) int64 { return r.MsgSentAtMs }),
 }}
 
 var repliesTable = table[rows.Reply]{name: "replies", columns: []column[rows.Reply]{
@@ -288,6 +294,7 @@ var repliesTable = table[rows.Reply]{name: "replies", columns: []column[rows.Rep
 	stringColumn("reply_msg_id", func(r *rows.Reply) string { return r.ReplyMsgID }),
 	int64Column("reply_at_ms", func(r *rows.Reply) int64 { return r.ReplyAtMs }),
 	int64Column("latency_ms", func(r *rows.Reply) int64 { return r.LatencyMs }),
+	int64Column("msg_sent_at_ms", func(r *rows.Reply) int64 { return r.MsgSentAtMs }),
 }}
 
 var reactionsTable = table[rows.Reaction]{name: "reactions", columns: []column[rows.Reaction]{
@@ -298,6 +305,7 @@ var reactionsTable = table[rows.Reaction]{name: "reactions", columns: []column[r
 	stringColumn("emoji", func(r *rows.Reaction) string { return r.Emoji }),
 	int64Column("at_ms", func(r *rows.Reaction) int64 { return r.AtMs }),
 	boolColumn("present", func(r *rows.Reaction) bool { return r.Present }),
+	int64Column("msg_sent_at_ms", func(r *rows.Reaction) int64 { return r.MsgSentAtMs }),
 }}
 
 var sessionsTable = table[rows.Session]{name: "sessions", columns: []column[rows.Session]{

@@ -23,6 +23,9 @@ type Config struct {
 	FlushRows      int           `envconfig:"FLUSH_ROWS" default:"50000"`
 	MaxPendingRows int           `envconfig:"SINK_MAX_PENDING_ROWS" default:"200000"`
 	DialTimeout    time.Duration `envconfig:"CLICKHOUSE_DIAL_TIMEOUT" default:"5s"`
+	// Cluster, when set, is the name of a cluster in the servers' remote_servers: migrations
+	// create the sharded, replicated schema of docs/cluster.md on it. Empty is one server.
+	Cluster string `envconfig:"CLICKHOUSE_CLUSTER"`
 	// TLS connects over the native protocol's TLS port (tcp_port_secure, 9440 by default).
 	TLS                   bool   `envconfig:"CLICKHOUSE_TLS"`
 	TLSCAFile             string `envconfig:"CLICKHOUSE_TLS_CA_FILE"`
@@ -72,6 +75,9 @@ func (c Config) Validate() error {
 	}
 	if !identifier.MatchString(c.Database) {
 		bad("CLICKHOUSE_DATABASE", "must match %s, got %q", identifier, c.Database)
+	}
+	if c.Cluster != "" && !identifier.MatchString(c.Cluster) {
+		bad("CLICKHOUSE_CLUSTER", "must be empty or match %s, got %q", identifier, c.Cluster)
 	}
 	if c.User == "" {
 		bad("CLICKHOUSE_USER", "must not be empty")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -41,7 +42,7 @@ func Retryable(err error) bool {
 	}
 	var ex *clickhouse.Exception
 	if errors.As(err, &ex) {
-		return transientCodes[ex.Code]
+		return transientCodes[ex.Code] || lostShard(ex)
 	}
 	// A TLS alert from the server refuses our certificate or protocol: no retry changes that.
 	var opErr *net.OpError
@@ -59,4 +60,20 @@ func Retryable(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.ECONNABORTED) ||
 		errors.Is(err, syscall.EPIPE)
+}
+
+// attemptToReadAfterEOF is what a server answers when a connection it relayed an insert on
+// broke: on a cluster, a Distributed insert whose shard replica died mid-insert ("while
+// receiving packet from <replica>"). Elsewhere the code means a truncated file or value, which
+// no retry mends, so only the relayed form is transient.
+const attemptToReadAfterEOF int32 = 32
+
+func lostShard(ex *clickhouse.Exception) bool {
+	return ex.Code == attemptToReadAfterEOF && strings.Contains(ex.Message, "while receiving packet from")
+}
+
+// isServerCode says whether err is a ClickHouse server exception with the given code.
+func isServerCode(err error, code int32) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == code
 }

@@ -96,17 +96,17 @@ func engagementSet() *rows.Set {
 	receipt := func(id, member, status string, afterMs int64) rows.Receipt {
 		x := byID[id]
 		return rows.Receipt{Source: x.Source, Tenant: x.Tenant, MsgID: id, MemberID: member, Status: status,
-			AtMs: x.SentAtMs + afterMs, LatencyMs: afterMs}
+			AtMs: x.SentAtMs + afterMs, LatencyMs: afterMs, MsgSentAtMs: x.SentAtMs}
 	}
 	reply := func(parent, child string) rows.Reply {
 		p, r := byID[parent], byID[child]
 		return rows.Reply{Source: r.Source, Tenant: r.Tenant, ParentMsgID: parent, ReplyMsgID: child,
-			ReplyAtMs: r.SentAtMs, LatencyMs: r.SentAtMs - p.SentAtMs}
+			ReplyAtMs: r.SentAtMs, LatencyMs: r.SentAtMs - p.SentAtMs, MsgSentAtMs: p.SentAtMs}
 	}
 	reaction := func(id, actor, emoji string, afterMs int64, present bool) rows.Reaction {
 		x := byID[id]
 		return rows.Reaction{Source: x.Source, Tenant: x.Tenant, TargetMsgID: id, ActorID: actor, Emoji: emoji,
-			AtMs: x.SentAtMs + afterMs, Present: present}
+			AtMs: x.SentAtMs + afterMs, Present: present, MsgSentAtMs: x.SentAtMs}
 	}
 	member := func(group, id, typ, action string, atMs int64) rows.MembershipChange {
 		return rows.MembershipChange{Source: "causalfoundry", Tenant: "t1", GroupID: group, MemberID: id,

@@ -22,14 +22,14 @@ func fixtureSet() *rows.Set {
 
 	receipt := func(m rows.Message, member, status string, afterMs int64) rows.Receipt {
 		return rows.Receipt{Source: m.Source, Tenant: m.Tenant, MsgID: m.MsgID, MemberID: member, Status: status,
-			AtMs: m.SentAtMs + afterMs, LatencyMs: afterMs}
+			AtMs: m.SentAtMs + afterMs, LatencyMs: afterMs, MsgSentAtMs: m.SentAtMs}
 	}
 	reply := func(parent, r rows.Message) rows.Reply {
 		return rows.Reply{Source: r.Source, Tenant: r.Tenant, ParentMsgID: parent.MsgID, ReplyMsgID: r.MsgID,
-			ReplyAtMs: r.SentAtMs, LatencyMs: r.SentAtMs - parent.SentAtMs}
+			ReplyAtMs: r.SentAtMs, LatencyMs: r.SentAtMs - parent.SentAtMs, MsgSentAtMs: parent.SentAtMs}
 	}
 	reaction := func(m rows.Message, actor, emoji string, at int64, present bool) rows.Reaction {
-		return rows.Reaction{Source: m.Source, Tenant: m.Tenant, TargetMsgID: m.MsgID, ActorID: actor, Emoji: emoji, AtMs: at, Present: present}
+		return rows.Reaction{Source: m.Source, Tenant: m.Tenant, TargetMsgID: m.MsgID, ActorID: actor, Emoji: emoji, AtMs: at, Present: present, MsgSentAtMs: m.SentAtMs}
 	}
 	m9 := rows.Message{Source: "causalfoundry", Tenant: "t1", MsgID: "m9"} // never written as a message
 

@@ -21,22 +21,29 @@ var metricNames = []string{
 // A column that appears only inside a lambda is dropped from a joined subquery by 18.16, so
 // each such column is also used outside one.
 var metricQueries = map[string]string{
-	// Each (user, active day) row counts for the 30 days starting on that day; back is how many
-	// days after the activity the counted day is.
+	// Each (user, active day) counts for the days from it up to the user's next active day, at
+	// most 30: on each day D it stands for the user's latest activity up to D, so every user
+	// counts once per day, with back = D minus that activity's day, without a uniqExact over
+	// 30 copies of every activity.
 	"dau_wau_mau": `SELECT day,
-       uniqExactIf(user_key, back = 0) AS dau,
-       uniqExactIf(user_key, back < 7) AS wau,
-       uniqExact(user_key) AS mau,
+       countIf(back = 0) AS dau,
+       countIf(back < 7) AS wau,
+       count() AS mau,
        dau / mau AS stickiness
 FROM (
-    SELECT active_day + back AS day, user_key, back
+    SELECT active_day + back AS day, back
     FROM (
-        SELECT DISTINCT toDate(intDiv(sent_at_ms, 1000), 'UTC') AS active_day,
-               (source, tenant, sender_id) AS user_key
-        FROM {db}.message_facts
-        WHERE sender_type = 'user'
+        SELECT days[i] AS active_day,
+               if(i < length(days), toUInt32(days[i + 1]) - toUInt32(days[i]), 30) AS gap
+        FROM (
+            SELECT arraySort(groupUniqArray(toDate(intDiv(sent_at_ms, 1000), 'UTC'))) AS days
+            FROM {db}.message_facts
+            WHERE sender_type = 'user'
+            GROUP BY source, tenant, sender_id
+        )
+        ARRAY JOIN arrayEnumerate(days) AS i
     )
-    ARRAY JOIN range(30) AS back
+    ARRAY JOIN range(toUInt32(least(gap, 30))) AS back
 )
 GROUP BY day
 HAVING dau > 0

@@ -10,8 +10,10 @@ import (
 // migration is one versioned step of the schema. Its statements must be idempotent: several
 // workers may apply the same migration at the same time.
 type migration struct {
-	Version    uint32
-	Name       string
+	Version uint32
+	Name    string
+	// Alters add columns and run first; a column that already exists is no error.
+	Alters     []string
 	Statements []string
 }
 
@@ -28,6 +30,32 @@ var migrations = []migration{
 		createSessions, createMembershipEvents, createHandoverEvents,
 		createUserSessions, createGroupMembers, createGroupDaily, createHandovers, createEngagementDaily,
 	}},
+	{Version: 3, Name: "per-message state and sessions by day",
+		Alters: []string{addReceiptsMsgSentAt, addRepliesMsgSentAt, addReactionsMsgSentAt},
+		Statements: []string{
+			createMessageState,
+			createMessageStateFromMessages, createMessageStateFromReceipts,
+			createMessageStateFromReplies, createMessageStateFromReactions,
+			backfillMessages, backfillReceipts, backfillReplies, backfillReactions,
+			dropMessageFacts, createMessageFactsFromState,
+			createSessionDays, createSessionDaysFromSessions, backfillSessionDays,
+		}},
+	{Version: 4, Name: "conflicting copies of a message",
+		Alters: append(append([]string{addMessagesContentHash}, addRankedAttributes()...),
+			addStateDeliveredAt, addStateReadAt, addStateFirstReplyAt),
+		Statements: []string{
+			dropMessageFacts, dropMessageReceipts,
+			dropStateFromMessages, dropStateFromReceipts, dropStateFromReplies, dropStateFromReactions,
+			stateView("message_state_messages", stateFromMessages, "messages"),
+			stateView("message_state_receipts", stateFromReceipts, "receipts"),
+			stateView("message_state_replies", stateFromReplies, "replies"),
+			stateView("message_state_reactions", stateFromReactions, "reactions"),
+			stateBackfill(stateFromMessages, "messages", ""),
+			stateBackfill(stateFromReceipts, "receipts", hasMessageTime),
+			stateBackfill(stateFromReplies, "replies", hasMessageTime),
+			stateBackfill(stateFromReactions, "reactions", hasMessageTime),
+			createMessageFactsRanked, createMessageReceiptsRanked,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must
@@ -35,6 +63,7 @@ var migrations = []migration{
 func Statements(db string) []string {
 	out := expand(db, bootstrap)
 	for _, m := range migrations {
+		out = append(out, expand(db, m.Alters)...)
 		out = append(out, expand(db, m.Statements)...)
 	}
 	return out
@@ -52,7 +81,16 @@ func expand(db string, stmts []string) []string {
 // order and recording each in schema_migrations. Running it again, or from several clients at
 // once, is safe.
 func (c *Client) Migrate(ctx context.Context) error {
-	for _, stmt := range expand(c.db, bootstrap) {
+	return c.migrateTo(ctx, migrations[len(migrations)-1].Version)
+}
+
+// migrateTo applies the migrations up to and including version.
+func (c *Client) migrateTo(ctx context.Context, version uint32) error {
+	boot, err := c.forms(bootstrap)
+	if err != nil {
+		return fmt.Errorf("migrate bootstrap: %w", err)
+	}
+	for _, stmt := range boot {
 		if err := c.conn.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate bootstrap: %w", err)
 		}
@@ -62,10 +100,23 @@ func (c *Client) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, m := range migrations {
-		if applied[m.Version] {
+		if applied[m.Version] || m.Version > version {
 			continue
 		}
-		for _, stmt := range expand(c.db, m.Statements) {
+		alters, err := c.forms(m.Alters)
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		stmts, err := c.forms(m.Statements)
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		for _, stmt := range alters {
+			if err := c.conn.Exec(ctx, stmt); err != nil && !isServerCode(err, duplicateColumnCode) {
+				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+			}
+		}
+		for _, stmt := range stmts {
 			if err := c.conn.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 			}
@@ -76,6 +127,18 @@ func (c *Client) Migrate(ctx context.Context) error {
 		c.log.Info("schema migration applied", "database", c.db, "version", m.Version, "name", m.Name)
 	}
 	return nil
+}
+
+// forms returns stmts for the client's database, in their cluster form when it has a cluster.
+func (c *Client) forms(stmts []string) ([]string, error) {
+	if c.cluster == "" {
+		return expand(c.db, stmts), nil
+	}
+	out, err := clusterForms(stmts, c.cluster)
+	if err != nil {
+		return nil, err
+	}
+	return expand(c.db, out), nil
 }
 
 func (c *Client) appliedVersions(ctx context.Context) (map[uint32]bool, error) {

@@ -55,7 +55,7 @@ func TestContractViews(t *testing.T) {
 	t.Run("the views show each message once in its final state", check)
 
 	t.Run("merging parts changes nothing the views show", func(t *testing.T) {
-		for _, table := range []string{"messages", "receipts", "replies", "reactions"} {
+		for _, table := range []string{"messages", "receipts", "replies", "reactions", "message_state"} {
 			if err := c.conn.Exec(ctx, "OPTIMIZE TABLE "+c.db+"."+table+" FINAL"); err != nil {
 				t.Fatal(err)
 			}

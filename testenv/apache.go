@@ -271,6 +271,10 @@ func (k *ApacheKafka) serverProperties(n *apacheNode) string {
 		{"inter.broker.listener.name", "INTERNAL"},
 		{"log.dirs", filepath.Join(n.dir, "data")},
 		{"auto.create.topics.enable", "false"},
+		// Test input is generated with past event times (February 2024). Under the default
+		// retention of seven days, counted from record timestamps, a retention pass (30 s after
+		// a node starts, then every 5 min) would delete input no worker has read yet.
+		{"log.retention.ms", "-1"},
 		{"default.replication.factor", strconv.Itoa(rf)},
 		{"min.insync.replicas", strconv.Itoa(minISR)},
 		{"offsets.topic.replication.factor", strconv.Itoa(rf)},

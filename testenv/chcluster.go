@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -74,7 +73,7 @@ func StartClickHouseCluster(ctx context.Context, log *slog.Logger, shards, repli
 // ClickHouseClusterForTest starts a cluster for one test and closes it when the test ends. A
 // cluster that cannot start fails the test, except that without the zookeeper package it skips
 // the test outside CI (CI=true fails it).
-func ClickHouseClusterForTest(t testing.TB, shards, replicas int) *ClickHouseCluster {
+func ClickHouseClusterForTest(t T, shards, replicas int) *ClickHouseCluster {
 	t.Helper()
 	if !zooKeeperForTest(t) {
 		return nil
@@ -85,7 +84,7 @@ func ClickHouseClusterForTest(t testing.TB, shards, replicas int) *ClickHouseClu
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Log(c.logTails())
+			t.Logf("%s", c.logTails())
 		}
 		if err := c.Close(); err != nil {
 			t.Error(err)
@@ -166,6 +165,12 @@ func (c *ClickHouseCluster) setUpNodes(log *slog.Logger, bin string, shards, rep
 		if err := os.WriteFile(filepath.Join(n.dir, "config.d", "cluster.xml"), []byte(cfg), 0o644); err != nil {
 			return fmt.Errorf("write clickhouse cluster config: %w", err)
 		}
+		if err := os.MkdirAll(filepath.Join(n.dir, "users.d"), 0o755); err != nil {
+			return fmt.Errorf("clickhouse users.d: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(n.dir, "users.d", "cluster.xml"), []byte(clusterProfile), 0o644); err != nil {
+			return fmt.Errorf("write clickhouse cluster profile: %w", err)
+		}
 	}
 	return nil
 }
@@ -202,6 +207,23 @@ func (n *ClusterNode) Restart(ctx context.Context) error {
 		return fmt.Errorf("clickhouse %s: %w", n.Name, err)
 	}
 	return nil
+}
+
+// RestartRestoringParts starts the node again after its operator's repair for a killed 18.16
+// replica: the force_restore_data flag. A replica killed between writing a part (its own
+// insert's or one it fetched from a peer) and recording it in ZooKeeper finds the part
+// unexpected on start; when such parts hold more than half of a table's rows, as in a small
+// table, 18.16 refuses to load the table and the server exits. With the flag it sets the
+// unexpected parts aside (detached) and fetches what ZooKeeper lists from the other replicas.
+func (n *ClusterNode) RestartRestoringParts(ctx context.Context) error {
+	flags := filepath.Join(n.dir, "data", "flags")
+	if err := os.MkdirAll(flags, 0o755); err != nil {
+		return fmt.Errorf("clickhouse %s flags: %w", n.Name, err)
+	}
+	if err := os.WriteFile(filepath.Join(flags, "force_restore_data"), nil, 0o644); err != nil {
+		return fmt.Errorf("clickhouse %s flags: %w", n.Name, err)
+	}
+	return n.Restart(ctx)
 }
 
 // ddlWorkerReady is what 18.16's distributed DDL worker logs once it holds its ZooKeeper
@@ -263,6 +285,21 @@ func (c *ClickHouseCluster) remoteServers() string {
 	fmt.Fprintf(&b, "        </%s>\n    </remote_servers>\n", ClusterName)
 	return b.String()
 }
+
+// clusterProfile is users.d/cluster.xml: distributed_product_mode = global, as
+// deploy/clickhouse-cluster/profile.xml gives the default profile. The documented analyst
+// queries filter one Distributed table by a subquery over another, which it allows, with the
+// one-server answer. insert_distributed_sync stays at its default 0 here, unlike the deployed
+// profile, so that the tests show the sink sets it itself.
+const clusterProfile = `<?xml version="1.0"?>
+<yandex>
+    <profiles>
+        <default>
+            <distributed_product_mode>global</distributed_product_mode>
+        </default>
+    </profiles>
+</yandex>
+`
 
 // clusterNodeConfig is config.d/cluster.xml, which the server merges into config.xml. Debug
 // logging shows when the DDL worker is ready (ddlWorkerReady). The interserver host is loopback so that a replica fetches parts from the address its peer

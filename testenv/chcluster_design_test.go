@@ -91,8 +91,10 @@ func TestTheClusterSchemaOfTheDesignNote(t *testing.T) {
 	const joined = `SELECT count(), uniqExactIf((r.msg_id, r.member_id), r.status = 'read')
 		FROM chatpulse.message_receipts AS r
 		ALL INNER JOIN (SELECT source, tenant, msg_id FROM chatpulse.messages WHERE tenant = 't0') AS f USING (source, tenant, msg_id)`
+	// ClickHouse's default is deny; the cluster's profile says global (as deploy's profile.xml).
+	deny := url.Values{"distributed_product_mode": {"deny"}}
 	t.Run("a join of two Distributed tables is refused by default", func(t *testing.T) {
-		_, err := clusterQuery(ctx, first, joined, nil)
+		_, err := clusterQuery(ctx, first, joined, deny)
 		if err == nil || !strings.Contains(err.Error(), "Double-distributed") {
 			t.Fatalf("got %v, want the double-distributed refusal", err)
 		}
@@ -110,7 +112,7 @@ func TestTheClusterSchemaOfTheDesignNote(t *testing.T) {
 	// another one.
 	const filtered = "SELECT count() FROM chatpulse.messages WHERE (source, tenant, msg_id) %s (SELECT source, tenant, msg_id FROM chatpulse.receipts WHERE tenant = 't1')"
 	t.Run("an IN subquery over a Distributed table is refused, GLOBAL IN is exact", func(t *testing.T) {
-		if _, err := clusterQuery(ctx, first, fmt.Sprintf(filtered, "IN"), nil); err == nil || !strings.Contains(err.Error(), "Double-distributed") {
+		if _, err := clusterQuery(ctx, first, fmt.Sprintf(filtered, "IN"), deny); err == nil || !strings.Contains(err.Error(), "Double-distributed") {
 			t.Fatalf("IN: got %v, want the double-distributed refusal", err)
 		}
 		if got := mustClusterQuery(t, first, fmt.Sprintf(filtered, "GLOBAL IN"), nil); got != "150\n" {

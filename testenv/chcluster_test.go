@@ -80,6 +80,9 @@ func TestAClusterNodeKnowsTheClusterItsShardAndItsReplica(t *testing.T) {
 	if got := mustClusterQuery(t, c.Nodes[0], "SELECT value FROM system.settings WHERE name = 'insert_distributed_sync'", nil); got != "0\n" {
 		t.Errorf("insert_distributed_sync is %q, want the setting to exist with default 0", got)
 	}
+	if got := mustClusterQuery(t, c.Nodes[0], "SELECT value FROM system.settings WHERE name = 'distributed_product_mode'", nil); got != "global\n" {
+		t.Errorf("distributed_product_mode is %q, want global, as the deployed profile", got)
+	}
 }
 
 // syncReplicas waits until every node has fetched all parts its shard's replicas wrote. A

@@ -189,7 +189,7 @@ func (c *ClickHouse) setUp() error {
 		return err
 	}
 	config := strings.NewReplacer("{tcp_port}", strconv.Itoa(c.tcpPort), "{http_port}", strconv.Itoa(c.httpPort),
-		"{dir}", c.dir, "{secure}", secure).Replace(clickHouseConfig)
+		"{dir}", c.dir, "{secure}", secure+c.queryLogConfig()).Replace(clickHouseConfig)
 	if err := os.WriteFile(filepath.Join(c.dir, "config.xml"), []byte(config), 0o644); err != nil {
 		return fmt.Errorf("write clickhouse config: %w", err)
 	}

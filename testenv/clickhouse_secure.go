@@ -12,8 +12,9 @@ import (
 type ClickHouseOption func(*clickHouseOptions)
 
 type clickHouseOptions struct {
-	ca    *CA
-	users []clickHouseUser
+	ca       *CA
+	users    []clickHouseUser
+	queryLog bool
 }
 
 type clickHouseUser struct{ name, password string }

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -77,7 +76,7 @@ func StartZooKeeper(ctx context.Context, log *slog.Logger) (*ZooKeeper, error) {
 
 // zooKeeperForTest tells whether Debian's zookeeper package is installed. Without it, it fails
 // t in CI (CI=true), where every component must be installed, and skips t elsewhere.
-func zooKeeperForTest(t testing.TB) bool {
+func zooKeeperForTest(t T) bool {
 	t.Helper()
 	if _, err := zooKeeperInstalled(); err != nil {
 		if os.Getenv("CI") == "true" {

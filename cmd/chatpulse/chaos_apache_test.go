@@ -111,11 +111,9 @@ func testChaosOnApacheKafka(t *testing.T, harsh bool) {
 	}
 
 	c.ch = testenv.ClickHouseForTest(t)
-	// The generated input is stamped February 2024: under the brokers' default retention of
-	// seven days, counted from record timestamps, a retention pass (30 s after a node starts,
-	// then every 5 min) deletes input records no worker has read yet, and their group resumes
-	// at the log's new start. Input kept is what the test compares against.
-	c.cluster = testenv.ApacheKafkaForTest(t, testenv.Nodes(3), testenv.BrokerSetting("log.retention.ms", "-1"))
+	// testenv's brokers keep every record: the input is stamped February 2024, and a broker's
+	// default retention would delete it before the workers read it.
+	c.cluster = testenv.ApacheKafkaForTest(t, testenv.Nodes(3))
 	brokers := c.cluster.Brokers()
 	c.logf("broker: %s", c.cluster)
 	if c.admin, err = testenv.NewAdmin(brokers); err != nil {

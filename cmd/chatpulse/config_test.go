@@ -77,6 +77,7 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{"a join TTL that is not a duration is rejected", "CHATPULSE_JOIN_TTL", "a week"},
 		{"a join TTL under a minute is rejected", "CHATPULSE_JOIN_TTL", "1s"},
 		{"a database name that is not an identifier is rejected", "CHATPULSE_CLICKHOUSE_DATABASE", "chat-pulse; DROP"},
+		{"a cluster name that is not an identifier is rejected", "CHATPULSE_CLICKHOUSE_CLUSTER", "chat pulse"},
 		{"a ClickHouse address without a port is rejected", "CHATPULSE_CLICKHOUSE_ADDR", "clickhouse"},
 		{"a zero flush interval is rejected", "CHATPULSE_FLUSH_INTERVAL", "0s"},
 		{"an unknown log level is rejected", "CHATPULSE_LOG_LEVEL", "loud"},

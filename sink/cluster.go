@@ -1,0 +1,232 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+)
+
+// The cluster form of the schema (docs/cluster.md) is derived from the one-server statements,
+// one statement at a time, so that every migration, present or future, has both forms:
+//
+//   - an internal table X becomes X_local, a Replicated*MergeTree shared by the replicas of a
+//     shard, and X, a Distributed table over X_local whose sharding key puts every row of one
+//     entity on one shard;
+//   - schema_migrations becomes one ReplicatedMergeTree of which every server is a replica;
+//   - a per-entity view X becomes a view X_local over the shard's local tables behind a
+//     Distributed table X, so each shard answers for its own entities;
+//   - a view across entities stays a view over the Distributed names, with GLOBAL IN;
+//   - a materialized view reads and feeds local tables, so it runs on the replica that
+//     receives the rows, and replication copies what it wrote;
+//   - ALTER, DROP and CREATE run ON CLUSTER; an INSERT ... SELECT goes through Distributed.
+
+// shardKeys is the sharding key of each internal table: a hash of the entity's identity with
+// the same expression and column types in each of its tables. A message's receipts, replies
+// (by parent) and reactions (by target) and its per-message state live on the message's shard,
+// a user's sessions and handovers on the user's, a group's membership on the group's.
+var shardKeys = map[string]string{
+	"messages":          "cityHash64(source, tenant, msg_id)",
+	"receipts":          "cityHash64(source, tenant, msg_id)",
+	"replies":           "cityHash64(source, tenant, parent_msg_id)",
+	"reactions":         "cityHash64(source, tenant, target_msg_id)",
+	"message_state":     "cityHash64(source, tenant, msg_id)",
+	"sessions":          "cityHash64(source, tenant, user_id)",
+	"session_days":      "cityHash64(source, tenant, user_id)",
+	"handover_events":   "cityHash64(source, tenant, user_id)",
+	"membership_events": "cityHash64(source, tenant, group_id)",
+}
+
+// perEntityViews group, join or deduplicate only rows of one entity, all on one shard, so the
+// union of the shards' answers is the one-server answer.
+var perEntityViews = map[string]bool{
+	"message_receipts": true,
+	"message_facts":    true,
+	"user_sessions":    true,
+	"group_members":    true,
+	"handovers":        true,
+}
+
+var (
+	createDatabaseStmt = regexp.MustCompile(`^CREATE DATABASE IF NOT EXISTS \{db\}$`)
+	createTableStmt    = regexp.MustCompile(`^CREATE TABLE IF NOT EXISTS \{db\}\.(\w+) \(`)
+	createViewStmt     = regexp.MustCompile(`^CREATE VIEW IF NOT EXISTS \{db\}\.(\w+) AS\b`)
+	createMatViewStmt  = regexp.MustCompile(`^CREATE MATERIALIZED VIEW IF NOT EXISTS \{db\}\.(\w+)\b`)
+	alterStmt          = regexp.MustCompile(`^ALTER TABLE \{db\}\.(\w+) `)
+	dropStmt           = regexp.MustCompile(`^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
+	insertStmt         = regexp.MustCompile(`^INSERT INTO \{db\}\.(\w+) `)
+	mergeTreeEngine    = regexp.MustCompile(`ENGINE = (\w*)MergeTree\b`)
+	tableRef           = regexp.MustCompile(`\{db\}\.(\w+)\b`)
+	inSubquery         = regexp.MustCompile(`\bIN \(\s*SELECT\b`)
+)
+
+// clusterForm returns the statements that do on cluster what stmt does on one server. stmt
+// still holds the {db} placeholder; {shard} and {replica} are left for the servers' macros.
+// cluster must be a plain identifier (Config.Validate checks it).
+func clusterForm(stmt, cluster string) ([]string, error) {
+	on := " ON CLUSTER " + cluster
+	distributed := func(name, key string) string {
+		engine := fmt.Sprintf("Distributed(%s, {db}, %s_local)", cluster, name)
+		if key != "" {
+			engine = fmt.Sprintf("Distributed(%s, {db}, %s_local, %s)", cluster, name, key)
+		}
+		return fmt.Sprintf("CREATE TABLE IF NOT EXISTS {db}.%s%s AS {db}.%s_local ENGINE = %s", name, on, name, engine)
+	}
+	switch {
+	case createDatabaseStmt.MatchString(stmt):
+		return []string{stmt + on}, nil
+
+	case createTableStmt.MatchString(stmt):
+		name := createTableStmt.FindStringSubmatch(stmt)[1]
+		rest := stmt[len(createTableStmt.FindString(stmt))-1:]
+		if name == "schema_migrations" {
+			return []string{"CREATE TABLE IF NOT EXISTS {db}.schema_migrations" + on + " " +
+				replicated(rest, "/clickhouse/tables/all/{db}/schema_migrations")}, nil
+		}
+		key, ok := shardKeys[name]
+		if !ok {
+			return nil, fmt.Errorf("cluster schema: table %s has no sharding key", name)
+		}
+		local := "CREATE TABLE IF NOT EXISTS {db}." + name + "_local" + on + " " +
+			replicated(rest, "/clickhouse/tables/{shard}/{db}/"+name)
+		return []string{local, distributed(name, key)}, nil
+
+	case createViewStmt.MatchString(stmt):
+		name := createViewStmt.FindStringSubmatch(stmt)[1]
+		body := stmt[len(createViewStmt.FindString(stmt)):]
+		if perEntityViews[name] {
+			local := "CREATE VIEW IF NOT EXISTS {db}." + name + "_local" + on + " AS" + localRefs(body)
+			return []string{local, distributed(name, "")}, nil
+		}
+		// A subquery over a Distributed table inside a query over another is refused with a
+		// plain IN; GLOBAL IN runs it once and sends its result to every shard.
+		return []string{"CREATE VIEW IF NOT EXISTS {db}." + name + on + " AS" +
+			inSubquery.ReplaceAllString(body, "GLOBAL IN (SELECT")}, nil
+
+	case createMatViewStmt.MatchString(stmt):
+		head := createMatViewStmt.FindString(stmt)
+		return []string{head + on + localRefs(stmt[len(head):])}, nil
+
+	case alterStmt.MatchString(stmt):
+		name := alterStmt.FindStringSubmatch(stmt)[1]
+		rest := stmt[len(alterStmt.FindString(stmt)):]
+		key, ok := shardKeys[name]
+		if !ok {
+			return nil, fmt.Errorf("cluster schema: altered table %s has no sharding key", name)
+		}
+		// The local table changes on one replica of each shard and replication carries it to
+		// the others. 18.16 refuses ALTER ON CLUSTER of a table that is not replicated in a
+		// replicated shard, so the Distributed table, which holds no rows once its synchronous
+		// inserts have returned, is made again with the new columns; an insert in between fails
+		// and is retried as any failed insert.
+		return []string{
+			"ALTER TABLE {db}." + name + "_local" + on + " " + rest,
+			"DROP TABLE IF EXISTS {db}." + name + on,
+			distributed(name, key),
+		}, nil
+
+	case dropStmt.MatchString(stmt):
+		name := dropStmt.FindStringSubmatch(stmt)[1]
+		out := []string{stmt + on}
+		if perEntityViews[name] || shardKeys[name] != "" {
+			out = append(out, "DROP TABLE IF EXISTS {db}."+name+"_local"+on)
+		}
+		return out, nil
+
+	case insertStmt.MatchString(stmt):
+		// Through the Distributed table, which shards the rows as the writer's inserts.
+		return []string{stmt}, nil
+	}
+	return nil, fmt.Errorf("cluster schema: no cluster form for %.60q", stmt)
+}
+
+// replicated turns the MergeTree engine of a table definition into its replicated form at
+// ZooKeeper path.
+func replicated(def, path string) string {
+	return mergeTreeEngine.ReplaceAllString(def, "ENGINE = Replicated${1}MergeTree('"+path+"', '{replica}')")
+}
+
+// localRefs points every reference to an internal table at its local table.
+func localRefs(sql string) string {
+	return tableRef.ReplaceAllStringFunc(sql, func(ref string) string {
+		name := ref[len("{db}."):]
+		if _, ok := shardKeys[name]; ok {
+			return ref + "_local"
+		}
+		return ref
+	})
+}
+
+// clusterForms rewrites each statement with clusterForm.
+func clusterForms(stmts []string, cluster string) ([]string, error) {
+	var out []string
+	for _, s := range stmts {
+		forms, err := clusterForm(s, cluster)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, forms...)
+	}
+	return out, nil
+}
+
+// ClusterStatements returns every DDL statement Migrate may run against database db on
+// cluster, in order.
+func ClusterStatements(db, cluster string) ([]string, error) {
+	out, err := clusterForms(bootstrap, cluster)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range migrations {
+		for _, part := range [][]string{m.Alters, m.Statements} {
+			forms, err := clusterForms(part, cluster)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, forms...)
+		}
+	}
+	return expand(db, out), nil
+}
+
+// clusterSettings are the session settings of a client of a cluster, nil for one server.
+//   - insert_distributed_sync = 1: an INSERT into a Distributed table returns only once every
+//     shard has written its rows on a replica, so offsets are committed after durability, as
+//     on one server.
+//
+// The metric queries, like the analysts' queries, need distributed_product_mode = global from
+// the users' profile (deploy/clickhouse-cluster/profile.xml): the driver cannot send a string
+// setting to 18.16.
+func clusterSettings(cluster string) clickhouse.Settings {
+	if cluster == "" {
+		return nil
+	}
+	return clickhouse.Settings{"insert_distributed_sync": 1}
+}
+
+// SyncReplicas waits until the server's replica of every replicated table holds what its
+// shard's replication log lists, so that a read through it sees every acknowledged insert. It
+// does nothing on one server.
+func (c *Client) SyncReplicas(ctx context.Context) error {
+	if c.cluster == "" {
+		return nil
+	}
+	for _, table := range replicatedTables() {
+		if err := c.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+c.db+"."+table); err != nil {
+			return fmt.Errorf("sync replica %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// replicatedTables are the replicated tables of the cluster schema, sorted.
+func replicatedTables() []string {
+	out := []string{"schema_migrations"}
+	for name := range shardKeys {
+		out = append(out, name+"_local")
+	}
+	slices.Sort(out)
+	return out
+}

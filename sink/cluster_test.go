@@ -1,0 +1,229 @@
+package sink
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatpulse/chatpulse/rows"
+	"github.com/chatpulse/chatpulse/testenv"
+)
+
+// contractViews are every view of the analyst contract.
+var contractViews = append([]string{"message_receipts", "message_facts"}, engagementViews...)
+
+// bothFixtures is fixtureSet and engagementSet in one set.
+func bothFixtures() *rows.Set {
+	a, b := fixtureSet(), engagementSet()
+	return &rows.Set{
+		Messages: append(a.Messages, b.Messages...), Receipts: append(a.Receipts, b.Receipts...),
+		Replies: append(a.Replies, b.Replies...), Reactions: append(a.Reactions, b.Reactions...),
+		Sessions: append(a.Sessions, b.Sessions...), Memberships: append(a.Memberships, b.Memberships...),
+		Handovers: append(a.Handovers, b.Handovers...),
+	}
+}
+
+// parts splits set into n sets of consecutive rows of every table.
+func parts(set *rows.Set, n int) []*rows.Set {
+	out := make([]*rows.Set, n)
+	for i := range out {
+		out[i] = &rows.Set{
+			Messages: slice(set.Messages, i, n), Receipts: slice(set.Receipts, i, n),
+			Replies: slice(set.Replies, i, n), Reactions: slice(set.Reactions, i, n),
+			Sessions: slice(set.Sessions, i, n), Memberships: slice(set.Memberships, i, n),
+			Handovers: slice(set.Handovers, i, n),
+		}
+	}
+	return out
+}
+
+func slice[R any](s []R, i, n int) []R { return s[i*len(s)/n : (i+1)*len(s)/n] }
+
+// clusterClient opens a migrated client of database db on cluster through node.
+func clusterClient(t *testing.T, node *testenv.ClusterNode, db string) *Client {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.Database, cfg.Cluster = node.Addr(), db, testenv.ClusterName
+	return openClient(t, cfg)
+}
+
+// answers is every contract view's snapshot and every metric's result, by name.
+func answers(t *testing.T, ctx context.Context, c *Client) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, view := range contractViews {
+		lines, err := c.Snapshot(ctx, view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[view] = lines
+	}
+	for _, name := range MetricNames() {
+		lines, err := c.Metric(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["metric "+name] = lines
+	}
+	return out
+}
+
+func compareAnswers(t *testing.T, got, want map[string][]string) {
+	t.Helper()
+	for name, w := range want {
+		if len(w) == 0 {
+			t.Errorf("%s is empty on one server: the fixture does not cover it", name)
+		}
+		if !slices.Equal(got[name], w) {
+			t.Errorf("%s on the cluster:\n%s\none server:\n%s", name, strings.Join(got[name], "\n"), strings.Join(w, "\n"))
+		}
+	}
+}
+
+// insertUntilDone retries an insert the cluster refuses while it recovers; rows are idempotent,
+// so a retry after a partial write changes no answer.
+func insertUntilDone(t *testing.T, ctx context.Context, c *Client, set *rows.Set) {
+	t.Helper()
+	for {
+		err := c.Insert(ctx, set)
+		if err == nil {
+			return
+		}
+		if !Retryable(err) {
+			t.Fatalf("the writer would not retry: %v", err)
+		}
+		t.Logf("insert refused, retrying: %v", err)
+		select {
+		case <-ctx.Done():
+			t.Fatalf("insert never succeeded: %v", err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// syncReplicas waits until every replica has fetched what its shard's log lists.
+func syncReplicas(t *testing.T, ctx context.Context, cluster *testenv.ClickHouseCluster, db string) {
+	t.Helper()
+	for _, n := range cluster.Nodes {
+		if err := clusterClient(t, n, db).SyncReplicas(ctx); err != nil {
+			t.Fatalf("%s: %v", n.Name, err)
+		}
+	}
+}
+
+func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T) {
+	cluster := testenv.ClickHouseClusterForTest(t, 2, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	one := migratedClient(t)
+	db := testDatabase(t)
+	c := clusterClient(t, cluster.Node(1, 1), db)
+	if err := c.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	set := bothFixtures()
+	for _, s := range append(parts(set, 4), set) {
+		if err := one.Insert(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps := parts(set, 4)
+	insertUntilDone(t, ctx, c, ps[0])
+
+	// One replica of each shard dies: shard 1's rows go to the node the client talks to, shard
+	// 2's to its other replica.
+	lost := []*testenv.ClusterNode{cluster.Node(1, 2), cluster.Node(2, 1)}
+	for _, n := range lost {
+		if err := n.Kill(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insertUntilDone(t, ctx, c, ps[1])
+	for _, n := range lost {
+		if err := n.RestartRestoringParts(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Without ZooKeeper the replicated tables are read-only: inserts fail until it is back.
+	if err := cluster.KillZooKeeper(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Insert(ctx, ps[2]); err == nil {
+		t.Log("an insert succeeded without ZooKeeper")
+	}
+	if err := cluster.RestartZooKeeper(ctx); err != nil {
+		t.Fatal(err)
+	}
+	insertUntilDone(t, ctx, c, ps[2])
+	insertUntilDone(t, ctx, c, ps[3])
+	// The whole set again, as a replay after a crash would write it.
+	insertUntilDone(t, ctx, c, set)
+
+	// Reads pick any replica of a shard; each first catches up with its shard's log.
+	syncReplicas(t, ctx, cluster, db)
+	want := answers(t, ctx, one)
+	for _, n := range cluster.Nodes {
+		t.Run("through "+n.Name+" every contract view and metric equals one server's", func(t *testing.T) {
+			compareAnswers(t, answers(t, ctx, clusterClient(t, n, db)), want)
+		})
+	}
+
+	t.Run("both replicas of each shard hold the same distinct rows", func(t *testing.T) {
+		// message_state's AggregateFunction columns are compared through message_facts_local.
+		objects := append(slices.DeleteFunc(replicatedTables(), func(s string) bool { return s == "message_state_local" }), "message_facts_local")
+		for shard := 1; shard <= 2; shard++ {
+			var first map[string][]string
+			for replica := 1; replica <= 2; replica++ {
+				rc := clusterClient(t, cluster.Node(shard, replica), db)
+				got := map[string][]string{}
+				for _, object := range objects {
+					lines, err := rc.Snapshot(ctx, object)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(lines) == 0 && object != "schema_migrations" {
+						t.Errorf("shard %d replica %d: %s is empty", shard, replica, object)
+					}
+					// A merge collapses exact replays; one replica may have run it and the other not yet.
+					got[object] = slices.Compact(lines)
+				}
+				if first == nil {
+					first = got
+					continue
+				}
+				for _, table := range objects {
+					if !slices.Equal(got[table], first[table]) {
+						t.Errorf("shard %d: %s differs between replicas:\n%s\n---\n%s", shard, table,
+							strings.Join(first[table], "\n"), strings.Join(got[table], "\n"))
+					}
+				}
+			}
+		}
+	})
+
+	t.Run("an insert is not acknowledged while a shard has no live replica", func(t *testing.T) {
+		// Without insert_distributed_sync the server would queue shard 2's rows and answer OK,
+		// and offsets would be committed ahead of the rows.
+		for replica := 1; replica <= 2; replica++ {
+			if err := cluster.Node(2, replica).Kill(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := c.Insert(ctx, set)
+		if err == nil {
+			t.Fatal("an insert was acknowledged while shard 2 was down")
+		}
+		if !Retryable(err) {
+			t.Errorf("the writer would not retry: %v", err)
+		}
+		for replica := 1; replica <= 2; replica++ {
+			if err := cluster.Node(2, replica).RestartRestoringParts(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
