@@ -60,7 +60,28 @@ var (
 	mergeTreeEngine    = regexp.MustCompile(`ENGINE = (\w*)MergeTree\b`)
 	tableRef           = regexp.MustCompile(`\{db\}\.(\w+)\b`)
 	inSubquery         = regexp.MustCompile(`\bIN \(\s*SELECT\b`)
+	modifyOrderBy      = regexp.MustCompile(`\bMODIFY ORDER BY\b`)
+	keyChangeStmt      = regexp.MustCompile(`^ALTER TABLE \{db\}\.(\w+) ADD COLUMN (\w+ \w+),\s+MODIFY ORDER BY (\(.*\))$`)
+	tableEnd           = regexp.MustCompile(`\n\) ENGINE = `)
+	orderBy            = regexp.MustCompile(`ORDER BY \(.*\)$`)
 )
+
+// keyChanges are the one-server ALTERs that add a column to a table's sort key. 18.16 runs no
+// MODIFY ORDER BY ON CLUSTER (code 48, Unsupported type of ALTER query), so on a cluster the
+// local table is created with the column and the key, and the ALTER has no cluster form. A
+// cluster database made before a key change is moved to a new one (docs/cluster.md).
+var keyChanges = []string{addMessagesContentHash}
+
+// keyChange is the column and sort key that a key change gives table, if one does.
+func keyChange(table string) (column, key string, ok bool) {
+	for _, stmt := range keyChanges {
+		m := keyChangeStmt.FindStringSubmatch(stmt)
+		if m != nil && m[1] == table {
+			return m[2], m[3], true
+		}
+	}
+	return "", "", false
+}
 
 // clusterForm returns the statements that do on cluster what stmt does on one server. stmt
 // still holds the {db} placeholder; {shard} and {replica} are left for the servers' macros.
@@ -89,6 +110,10 @@ func clusterForm(stmt, cluster string) ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("cluster schema: table %s has no sharding key", name)
 		}
+		if column, order, ok := keyChange(name); ok {
+			rest = tableEnd.ReplaceAllLiteralString(rest, ",\n    "+column+"\n) ENGINE = ")
+			rest = orderBy.ReplaceAllLiteralString(rest, "ORDER BY "+order)
+		}
 		local := "CREATE TABLE IF NOT EXISTS {db}." + name + "_local" + on + " " +
 			replicated(rest, "/clickhouse/tables/{shard}/{db}/"+name)
 		return []string{local, distributed(name, key)}, nil
@@ -115,6 +140,13 @@ func clusterForm(stmt, cluster string) ([]string, error) {
 		key, ok := shardKeys[name]
 		if !ok {
 			return nil, fmt.Errorf("cluster schema: altered table %s has no sharding key", name)
+		}
+		if modifyOrderBy.MatchString(rest) {
+			if slices.Contains(keyChanges, stmt) {
+				// The local table was created with this column and key.
+				return nil, nil
+			}
+			return nil, fmt.Errorf("cluster schema: sort key change of %s is not in keyChanges", name)
 		}
 		// The local table changes on one replica of each shard and replication carries it to
 		// the others. 18.16 refuses ALTER ON CLUSTER of a table that is not replicated in a

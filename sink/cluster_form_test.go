@@ -84,3 +84,30 @@ func TestATableWithoutAShardingKeyHasNoClusterForm(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestTheClusterCreatesMessagesWithTheSortKeyOfMigration4(t *testing.T) {
+	stmts, err := ClusterStatements("db", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var local string
+	for _, s := range stmts {
+		if strings.Contains(s, "MODIFY ORDER BY") {
+			t.Errorf("18.16 runs no MODIFY ORDER BY ON CLUSTER:\n%s", s)
+		}
+		if strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS db.messages_local ") {
+			local = s
+		}
+	}
+	if !strings.Contains(local, ",\n    content_hash UInt64\n) ENGINE = ReplicatedReplacingMergeTree(") ||
+		!strings.HasSuffix(local, " ORDER BY (source, tenant, msg_id, sent_at_ms, content_hash)") {
+		t.Fatalf("messages_local lacks content_hash in its sort key:\n%s", local)
+	}
+}
+
+func TestASortKeyChangeNotKnownToTheClusterFormIsRefused(t *testing.T) {
+	_, err := clusterForm("ALTER TABLE {db}.receipts ADD COLUMN b Int64,\n    MODIFY ORDER BY (source, b)", "c")
+	if err == nil || !strings.Contains(err.Error(), "sort key change of receipts") {
+		t.Fatalf("got %v, want a sort key change refused", err)
+	}
+}
