@@ -117,6 +117,7 @@ func (t *stateTask) restored() {
 	if !t.replayFrom.IsZero() {
 		took += time.Since(t.replayFrom)
 	}
+	t.w.restoreTook.Store(int64(took))
 	s := t.w.p.stats
 	s.Replayed.Add(t.replayed)
 	s.Restores.Add(1)

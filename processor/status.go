@@ -50,6 +50,9 @@ type PartitionStatus struct {
 
 	// Repartition partitions.
 	Restoring bool
+	// RestoreTook is how long rebuilding the state took (snapshot load and replay), 0 while
+	// restoring.
+	RestoreTook time.Duration
 	// WatermarkMs is the state's event-time watermark in Unix milliseconds, 0 until known.
 	WatermarkMs int64
 	State       StateSize
@@ -96,6 +99,7 @@ func (p *Processor) Status() Status {
 		if ps.Repartition {
 			g := w.gauges.load()
 			ps.Restoring = w.restoring.Load()
+			ps.RestoreTook = time.Duration(w.restoreTook.Load())
 			ps.WatermarkMs = g.WatermarkMs
 			ps.State = StateSize{Messages: g.Messages, Pending: g.Early, Sessions: g.OpenSessions, Bytes: stateBytes(g)}
 			if r := w.restored; r != nil {

@@ -30,6 +30,7 @@ func TestStatusReadsWhatTheWorkersKeep(t *testing.T) {
 	restored := add(cfg.RepartitionTopic(), 1)
 	restored.gauges.publish(partition.Gauges{Messages: 10, Early: 2, OpenSessions: 3, WatermarkMs: 1_707_900_000_000})
 	restored.restored = &restoredState{offset: 41, bytes: 2048, loading: 12 * time.Millisecond}
+	restored.restoreTook.Store(int64(25 * time.Millisecond))
 	restoring := add(cfg.RepartitionTopic(), 0)
 	restoring.restoring.Store(true)
 	p.stats.Restores.Add(1)
@@ -58,7 +59,7 @@ func TestStatusReadsWhatTheWorkersKeep(t *testing.T) {
 		t.Errorf("restoring partition %+v", r0)
 	}
 	want := StateSize{Messages: 10, Pending: 2, Sessions: 3, Bytes: 10*heldMessageBytes + 2*pendingEntryBytes + 3*openSessionBytes}
-	if r1.Partition != 1 || r1.Restoring || r1.State != want || r1.WatermarkMs != 1_707_900_000_000 ||
+	if r1.Partition != 1 || r1.Restoring || r1.State != want || r1.WatermarkMs != 1_707_900_000_000 || r1.RestoreTook != 25*time.Millisecond ||
 		r1.Snapshot == nil || *r1.Snapshot != (SnapshotInfo{Offset: 41, Bytes: 2048, Loading: 12 * time.Millisecond}) {
 		t.Errorf("restored partition %+v (snapshot %+v), want state %+v", r1, r1.Snapshot, want)
 	}

@@ -50,9 +50,11 @@ type worker struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{}
-	// restoring is set while a repartition partition's state is being rebuilt.
-	restoring atomic.Bool
-	process   func(recs []*kgo.Record)
+	// restoring is set while a repartition partition's state is being rebuilt; restoreTook is
+	// how long that took (nanoseconds), set when it ends.
+	restoring   atomic.Bool
+	restoreTook atomic.Int64
+	process     func(recs []*kgo.Record)
 	// tick, when set, runs on the worker's goroutine every idleEvery (see idle.go).
 	tick func()
 	// progress and gauges are what metrics read of the partition at scrape time.

@@ -100,7 +100,7 @@ func checkStatusPageInBrowser(t *testing.T, ctx context.Context, w statusWorker,
 		want[row+"td.pending"] = strconv.Itoa(p.Pending)
 		want[row+"td.sessions"] = strconv.Itoa(p.Sessions)
 		want[row+"td.bytes"] = shortBytes(p.Bytes)
-		want[row+"td.restored"] = "from the log"
+		want[row+"td.restored"] = "from the log, restored in " + shortDuration(time.Duration(p.RestoreSeconds*float64(time.Second)))
 	}
 	want["#records"] = strconv.FormatUint(doc.Records, 10)
 	want["#events"] = strconv.FormatUint(doc.Events, 10)

@@ -50,6 +50,7 @@ type statePartitionDoc struct {
 	Bytes         int64      `json:"state_bytes_estimate"`
 	// RestoredFrom is "snapshot" or "log"; the snapshot fields are set for a snapshot.
 	RestoredFrom        string   `json:"restored_from"`
+	RestoreSeconds      float64  `json:"restore_seconds"`
 	SnapshotOffset      *int64   `json:"snapshot_offset,omitempty"`
 	SnapshotBytes       *int     `json:"snapshot_bytes,omitempty"`
 	SnapshotLoadSeconds *float64 `json:"snapshot_load_seconds,omitempty"`
@@ -90,7 +91,7 @@ func (w *workerStatus) build(now time.Time) statusDoc {
 			}
 			d := statePartitionDoc{Topic: p.Topic, Partition: p.Partition, Lag: lag, Restoring: p.Restoring,
 				Messages: p.State.Messages, Pending: p.State.Pending, Sessions: p.State.Sessions, Bytes: p.State.Bytes,
-				RestoredFrom: "log"}
+				RestoredFrom: "log", RestoreSeconds: p.RestoreTook.Seconds()}
 			if p.WatermarkMs > 0 {
 				wm := time.UnixMilli(p.WatermarkMs).UTC()
 				trails := now.Sub(wm).Seconds()
