@@ -92,7 +92,10 @@ func syncReplicas(ctx context.Context, t *testing.T, c *ClickHouseCluster, table
 	t.Helper()
 	for _, n := range c.Nodes {
 		for {
-			_, err := clusterQuery(ctx, n, "SYSTEM SYNC REPLICA "+table, nil)
+			err := replicationStarted(ctx, n, table)
+			if err == nil {
+				_, err = clusterQuery(ctx, n, "SYSTEM SYNC REPLICA "+table, nil)
+			}
 			if err == nil {
 				break
 			}
@@ -103,6 +106,25 @@ func syncReplicas(ctx context.Context, t *testing.T, c *ClickHouseCluster, table
 			}
 		}
 	}
+}
+
+// replicationStarted tells whether the node's replica of table has started replication. A
+// replica killed and started again before ZooKeeper expired its old session finds its is_active
+// node still there and retries its start only a minute later. Until then 18.16 has not loaded
+// the replica's queue from ZooKeeper, yet SYSTEM SYNC REPLICA answers at once: it pulls the new
+// log entries and waits for them alone, not for the parts the replica had queued before it was
+// killed. Such a replica's queue has never been updated, which 18.16 shows as an
+// absolute_delay of the whole Unix time.
+func replicationStarted(ctx context.Context, n *ClusterNode, table string) error {
+	got, err := clusterQuery(ctx, n, "SELECT count() FROM system.replicas WHERE concat(database, '.', table) = '"+table+
+		"' AND is_readonly = 0 AND absolute_delay < toUInt32(now()) - 86400", nil)
+	if err != nil {
+		return err
+	}
+	if got != "1\n" {
+		return fmt.Errorf("%s: replication of %s not started", n.Name, table)
+	}
+	return nil
 }
 
 // latestRows is one line per table replica: how many keys it holds and a checksum of each key
