@@ -2,9 +2,11 @@ package sink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 )
@@ -246,11 +248,35 @@ func (c *Client) SyncReplicas(ctx context.Context) error {
 		return nil
 	}
 	for _, table := range replicatedTables() {
+		if err := c.waitReplicationStarted(ctx, table); err != nil {
+			return err
+		}
 		if err := c.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+c.db+"."+table); err != nil {
 			return fmt.Errorf("sync replica %s: %w", table, err)
 		}
 	}
 	return nil
+}
+
+// waitReplicationStarted waits until the server's replica of table has started replication. On
+// 18.16 a replica restarted before its old ZooKeeper session expired does not start at once
+// ("appears to be already active"), and until it does, SYSTEM SYNC REPLICA returns without the
+// entries queued before the restart. Such a replica reports a delay of the whole Unix time.
+func (c *Client) waitReplicationStarted(ctx context.Context, table string) error {
+	const q = "SELECT count() FROM system.replicas WHERE database = ? AND table = ?" +
+		" AND is_readonly = 0 AND absolute_delay < toUInt32(now()) - 86400"
+	for {
+		var n uint64
+		err := c.conn.QueryRow(ctx, q, c.db, table).Scan(&n)
+		if err == nil && n == 1 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("replication of %s not started: %w", table, errors.Join(ctx.Err(), err))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // replicatedTables are the replicated tables of the cluster schema, sorted.
