@@ -30,8 +30,13 @@ broker:
 	@out=$$($(GO) test -count=1 -run '^TestApacheKafkaStartsTheVersionTheJarsAreOf$$' -v ./testenv 2>&1); rc=$$?; \
 	if [ $$rc -ne 0 ]; then echo "$$out"; exit $$rc; fi; echo "$$out" | grep -E '^testenv:'; echo "promise suites run on it unless CHATPULSE_TEST_KAFKA=kfake"
 
+## unit: every package's tests; then the figures the chaos, group-protocol and long-run tests
+## reported (testenv.Report), which `go test` alone shows only with -v
 unit:
-	$(GO) test -race -count=1 -timeout 18m ./...
+	@reports=$$(mktemp -d); echo "$(GO) test -race -count=1 -timeout 18m ./..."; \
+	CHATPULSE_TEST_REPORTS=$$reports $(GO) test -race -count=1 -timeout 18m ./...; rc=$$?; \
+	for f in $$reports/*.txt; do [ -f "$$f" ] || continue; echo "--- $$(basename $$f .txt)"; cat "$$f"; done; \
+	rm -rf $$reports; exit $$rc
 
 ## peers: the Kafka Streams and Flink peers' own tests (Maven; the cache stays in ~/.m2)
 peers:

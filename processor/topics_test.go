@@ -52,6 +52,8 @@ func TestTopicsAreCreatedWithTheirRetention(t *testing.T) {
 			want := []struct{ topic, key, value string }{
 				{cfg.DLQTopic, "retention.ms", tt.want},
 				{cfg.RepartitionTopic(), "retention.ms", "-1"},
+				{cfg.RepartitionTopic(), "segment.ms", "600000"},
+				{cfg.RepartitionTopic(), "segment.bytes", "67108864"},
 				{cfg.StateTopic(), "cleanup.policy", "compact"},
 				{cfg.StateTopic(), "segment.ms", "3600000"},
 				{cfg.StateTopic(), "min.cleanable.dirty.ratio", "0.1"},

@@ -232,7 +232,9 @@ func testChaosOnApacheKafka(t *testing.T, harsh bool) {
 		time.Since(c.started).Round(time.Second))
 	t.Log(summary)
 	if !t.Failed() {
-		fmt.Println(summary)
+		if err := testenv.Report("chaos", summary); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

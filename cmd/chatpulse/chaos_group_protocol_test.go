@@ -141,7 +141,9 @@ func TestBothGroupProtocolsCarryThePipelineOnApacheKafka(t *testing.T) {
 				leave.Round(100*time.Millisecond), crash.Round(100*time.Millisecond))
 			t.Log(figures)
 			if !t.Failed() {
-				fmt.Println(figures)
+				if err := testenv.Report("group-protocols", figures); err != nil {
+					t.Error(err)
+				}
 			}
 		})
 	}

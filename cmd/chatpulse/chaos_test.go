@@ -190,7 +190,9 @@ func TestChaosYieldsTheRowsOfACleanRun(t *testing.T) {
 			count(c.kills, "worker kill"), count(c.rebalances, "rebalance"), count(c.outages, "ClickHouse outage"),
 			count(c.brokerRestarts, "broker restart"), len(recs), len(c.fleet.all), time.Since(c.started).Round(time.Second))
 		t.Log(summary)
-		fmt.Println(summary)
+		if err := testenv.Report("chaos", summary); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
