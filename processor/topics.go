@@ -40,7 +40,7 @@ func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kg
 			"segment.ms":    ptr("600000"),
 			"segment.bytes": ptr(fmt.Sprint(64 << 20)),
 		},
-		cfg.DLQTopic:           {"retention.ms": ptr(retentionMs(cfg.DLQRetention))},
+		cfg.DLQTopic: {"retention.ms": ptr(retentionMs(cfg.DLQRetention))},
 		cfg.StateTopic(): {
 			"cleanup.policy":            ptr("compact"),
 			"max.message.bytes":         ptr(fmt.Sprint(stateMaxMessageBytes)),
