@@ -28,8 +28,9 @@ func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kg
 	// The repartition log keeps every record until the purge (purge.go) deletes what no restore
 	// can need. A broker frees disk only in whole segments below the log's start, so the
 	// repartition log rolls a segment every ten minutes or 64 MiB instead of every 7 days or
-	// 1 GiB: purged records leave the disk within minutes. The state topic is compacted: compaction keeps the latest record of each key,
-	// and each partition writes its snapshots under SnapshotsKept keys in turn (snapshots.go).
+	// 1 GiB: purged records leave the disk within minutes. The state topic is compacted:
+	// compaction keeps the latest record of each key, and each partition writes its snapshots
+	// under SnapshotsKept keys in turn (snapshots.go).
 	// A broker compacts only closed segments, and only once enough of the log is dirty: the
 	// state topic rolls a segment every hour, is compacted once a tenth of it is superseded and
 	// at the latest three hours after a write, so that it holds a few snapshots per partition
