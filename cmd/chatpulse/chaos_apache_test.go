@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/chatpulse/chatpulse/decode"
-	"github.com/chatpulse/chatpulse/gen"
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
@@ -99,16 +98,7 @@ func testChaosOnApacheKafka(t *testing.T, harsh bool) {
 	bin := buildChatpulse(t, dir)
 	ctx := context.Background()
 
-	gcfg := gen.DefaultConfig()
-	gcfg.Days, gcfg.Users, gcfg.Groups, gcfg.Messages = 4, 40, 6, 2000
-	data, err := gen.Engagement(gcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := make([]processor.RawRecord, len(data.Records))
-	for i, r := range data.Records {
-		recs[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
-	}
+	data, recs := engagementInput(t, 4, 40, 6, 2000)
 
 	c.ch = testenv.ClickHouseForTest(t)
 	// testenv's brokers keep every record: the input is stamped February 2024, and a broker's
@@ -116,6 +106,7 @@ func testChaosOnApacheKafka(t *testing.T, harsh bool) {
 	c.cluster = testenv.ApacheKafkaForTest(t, testenv.Nodes(3))
 	brokers := c.cluster.Brokers()
 	c.logf("broker: %s", c.cluster)
+	var err error
 	if c.admin, err = testenv.NewAdmin(brokers); err != nil {
 		t.Fatal(err)
 	}

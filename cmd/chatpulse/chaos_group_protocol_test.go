@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/chatpulse/chatpulse/decode"
-	"github.com/chatpulse/chatpulse/gen"
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
@@ -26,16 +25,7 @@ func TestBothGroupProtocolsCarryThePipelineOnApacheKafka(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildChatpulse(t, dir)
-	gcfg := gen.DefaultConfig()
-	gcfg.Days, gcfg.Users, gcfg.Groups, gcfg.Messages = 3, 30, 5, 800
-	data, err := gen.Engagement(gcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := make([]processor.RawRecord, len(data.Records))
-	for i, r := range data.Records {
-		recs[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
-	}
+	data, recs := engagementInput(t, 3, 30, 5, 800)
 	ch := testenv.ClickHouseForTest(t)
 	for _, protocol := range []string{processor.GroupClassic, processor.GroupConsumer} {
 		t.Run(protocol, func(t *testing.T) {

@@ -95,18 +95,10 @@ func TestChaosYieldsTheRowsOfACleanRun(t *testing.T) {
 	bin := buildChatpulse(t, dir)
 	ctx := context.Background()
 
-	gcfg := gen.DefaultConfig()
-	gcfg.Days, gcfg.Users, gcfg.Groups, gcfg.Messages = 4, 40, 6, 2000
-	data, err := gen.Engagement(gcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := make([]processor.RawRecord, len(data.Records))
-	for i, r := range data.Records {
-		recs[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
-	}
+	data, recs := engagementInput(t, 4, 40, 6, 2000)
 
 	c.ch = testenv.ClickHouseForTest(t)
+	var err error
 	if c.broker, err = testenv.StartKafkaProcess(ctx, bin, ""); err != nil {
 		t.Fatal(err)
 	}
