@@ -146,14 +146,15 @@ func (k *memKafka) calls(key tp) int {
 }
 
 // readSnapshots reads the latest snapshot of each key of state partitions, newest first, as
-// readSnapshots does from a broker; the repartition log is never purged here.
-func (k *memKafka) readSnapshots(topic string) func(context.Context, []int32) map[int32]snapshotsRead {
-	return func(_ context.Context, parts []int32) map[int32]snapshotsRead {
+// readSnapshots does from a broker, all of them whatever the number wanted; the repartition log
+// is never purged here.
+func (k *memKafka) readSnapshots(topic string) func(context.Context, []int32, int) map[int32]snapshotsRead {
+	return func(_ context.Context, parts []int32, _ int) map[int32]snapshotsRead {
 		out := map[int32]snapshotsRead{}
 		for _, part := range parts {
 			recs := k.log(tp{topic, part})
 			seen := map[string]bool{}
-			var read snapshotsRead
+			read := snapshotsRead{all: true}
 			for i := len(recs) - 1; i >= 0; i-- {
 				r := recs[i]
 				if seen[string(r.Key)] {

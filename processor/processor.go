@@ -45,7 +45,7 @@ type Processor struct {
 	// snapshots of repartition partitions (readSnapshots in restore.go). Tests without a broker
 	// set both.
 	snapshotProducer snapshotClient
-	readSnapshots    func(ctx context.Context, parts []int32) map[int32]snapshotsRead
+	readSnapshots    func(ctx context.Context, parts []int32, want int) map[int32]snapshotsRead
 	// generations counts this member's assignments.
 	generations atomic.Uint64
 
@@ -83,8 +83,8 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 		fetchErrs: make(map[tp]fetchFailure),
 		limits:    defaultLimits(),
 	}
-	p.readSnapshots = func(ctx context.Context, parts []int32) map[int32]snapshotsRead {
-		return readSnapshots(ctx, cfg, parts, extra...)
+	p.readSnapshots = func(ctx context.Context, parts []int32, want int) map[int32]snapshotsRead {
+		return readSnapshots(ctx, cfg, parts, want, extra...)
 	}
 	return p, nil
 }

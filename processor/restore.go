@@ -25,23 +25,40 @@ type restoredState struct {
 	loading time.Duration
 }
 
-// restore rebuilds a repartition partition's state from the newest usable of its kept
-// snapshots, falling back on older ones (see snapshots.go). It returns the offset to start
-// fetching at and the restored state, or 0 and nil when the partition has no usable snapshot
-// and must be rebuilt from the beginning of its log.
-func (p *Processor) restore(part int32, read snapshotsRead, started time.Time) (int64, *restoredState) {
+// restore rebuilds a repartition partition's state from the newest usable snapshot in read,
+// falling back on older ones (see snapshots.go). read holds the newest snapshot only; when it is
+// unusable, the partition's other kept snapshots are read then. It returns the offset to start
+// fetching at and the restored state, or 0 and nil when the partition has no usable snapshot and
+// must be rebuilt from the beginning of its log.
+func (p *Processor) restore(ctx context.Context, part int32, read snapshotsRead, started time.Time) (int64, *restoredState) {
 	if read.err != nil {
 		p.log.Warn("snapshots unreadable, replaying the partition", "partition", part, "err", read.err)
 		p.replayWithoutSnapshot(part, 0, read.logStart)
 		return 0, nil
 	}
-	for _, s := range read.snaps {
-		if st := p.usable(part, s, read.logStart); st != nil {
-			return s.offset + 1, &restoredState{state: st, offset: s.offset, bytes: len(s.state), loading: time.Since(started)}
+	tried := map[storedSnapshotID]bool{}
+	for {
+		for _, s := range read.snaps {
+			if tried[s.id()] {
+				continue
+			}
+			tried[s.id()] = true
+			if st := p.usable(part, s, read.logStart); st != nil {
+				return s.offset + 1, &restoredState{state: st, offset: s.offset, bytes: len(s.state), loading: time.Since(started)}
+			}
 		}
+		if read.all {
+			p.replayWithoutSnapshot(part, len(tried), read.logStart)
+			return 0, nil
+		}
+		read = p.readSnapshots(ctx, []int32{part}, p.cfg.SnapshotsKept)[part]
+		if read.err != nil {
+			p.log.Warn("older snapshots unreadable, replaying the partition", "partition", part, "err", read.err)
+			p.replayWithoutSnapshot(part, len(tried), read.logStart)
+			return 0, nil
+		}
+		read.all = true
 	}
-	p.replayWithoutSnapshot(part, len(read.snaps), read.logStart)
-	return 0, nil
 }
 
 // restoreResult is where a repartition partition starts and the state it starts with.
@@ -66,7 +83,7 @@ func (p *Processor) restoreAll(ctx context.Context, offsets map[int32]kgo.Offset
 	for part := range offsets {
 		parts = append(parts, part)
 	}
-	reads := p.readSnapshots(ctx, parts)
+	reads := p.readSnapshots(ctx, parts, 1)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, restoreConcurrency)
@@ -76,7 +93,7 @@ func (p *Processor) restoreAll(ctx context.Context, offsets map[int32]kgo.Offset
 			defer wg.Done()
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			start, st := p.restore(part, reads[part], started)
+			start, st := p.restore(ctx, part, reads[part], started)
 			mu.Lock()
 			out[part] = restoreResult{start, st}
 			mu.Unlock()
@@ -87,23 +104,25 @@ func (p *Processor) restoreAll(ctx context.Context, offsets map[int32]kgo.Offset
 }
 
 // snapshotsRead is what a restore needs to know of one repartition partition: the latest
-// snapshot under each kept key, newest first, and the first offset of the repartition log that
-// was not purged.
+// snapshot under each kept key read, newest first, whether those are all there are, and the
+// first offset of the repartition log that was not purged.
 type snapshotsRead struct {
 	snaps    []storedSnapshot
+	all      bool // no kept snapshot older than snaps' last is left unread
 	logStart int64
 	err      error
 }
 
-// readSnapshots reads, with one client, the kept snapshots of each of parts and where each
-// repartition partition's log starts. Compaction keeps the latest record of every key, but
-// until it runs older snapshots stay in the log, so a partition is read backwards from its end,
-// a window at a time, until every kept key has been seen or the log's start is reached: the
-// first record of a key seen from the end is its latest. Since a partition writes its keys in
-// turn, the last CHATPULSE_SNAPSHOTS_KEPT records normally hold them all, and the cost follows
-// the size of the state, not the length of the topic. With snapshots off only the log start is
-// read.
-func readSnapshots(ctx context.Context, cfg Config, parts []int32, extra ...kgo.Opt) map[int32]snapshotsRead {
+// readSnapshots reads, with one client, the newest want of the kept snapshots of each of parts
+// and where each repartition partition's log starts. Compaction keeps the latest record of
+// every key, but until it runs older snapshots stay in the log, so a partition is read backwards
+// from its end, a window at a time, until want snapshots or every kept key have been seen or the
+// log's start is reached: the first record of a key seen from the end is its latest. Since a
+// partition writes its keys in turn, the last want records normally hold them, and the cost
+// follows the size of the state, not the length of the topic. A restore asks for the newest
+// snapshot alone and reads the others only if it is unusable. With snapshots off only the log
+// start is read.
+func readSnapshots(ctx context.Context, cfg Config, parts []int32, want int, extra ...kgo.Opt) map[int32]snapshotsRead {
 	out := make(map[int32]snapshotsRead, len(parts))
 	failAll := func(err error) map[int32]snapshotsRead {
 		for _, part := range parts {
@@ -128,7 +147,7 @@ func readSnapshots(ctx context.Context, cfg Config, parts []int32, extra ...kgo.
 			out[part] = snapshotsRead{err: fmt.Errorf("start offset of %s[%d]: %w", rep, part, errors.Join(s.Err, errNoPartition))}
 			continue
 		}
-		out[part] = snapshotsRead{logStart: s.Offset}
+		out[part] = snapshotsRead{logStart: s.Offset, all: true}
 	}
 	if cfg.SnapshotInterval == 0 {
 		return out
@@ -154,7 +173,7 @@ func readSnapshots(ctx context.Context, cfg Config, parts []int32, extra ...kgo.
 			continue
 		}
 		if e.Offset > s.Offset {
-			scans[part] = newStateScan(s.Offset, e.Offset, cfg.SnapshotsKept)
+			scans[part] = newStateScan(s.Offset, e.Offset, cfg.SnapshotsKept, want)
 		}
 	}
 	if err := scanBackwards(ctx, cfg, extra, topic, scans); err != nil {
@@ -165,7 +184,7 @@ func readSnapshots(ctx context.Context, cfg Config, parts []int32, extra ...kgo.
 	}
 	for part, sc := range scans {
 		r := out[part]
-		r.snaps = sc.snapshots()
+		r.snaps, r.all = sc.snapshots(), sc.complete()
 		out[part] = r
 	}
 	return out
@@ -177,13 +196,15 @@ type stateScan struct {
 	from   int64 // the window being read starts here
 	to     int64 // and ends here (exclusive)
 	kept   int
+	want   int // snapshots to find before the scan may stop
 	latest map[string]storedSnapshot
 	seen   map[string]bool // keys whose latest record was read (tombstones too)
 }
 
-func newStateScan(start, end int64, kept int) *stateScan {
-	sc := &stateScan{start: start, to: end, kept: kept, latest: map[string]storedSnapshot{}, seen: map[string]bool{}}
-	sc.from = max(start, end-int64(kept))
+func newStateScan(start, end int64, kept, want int) *stateScan {
+	want = min(max(want, 1), kept)
+	sc := &stateScan{start: start, to: end, kept: kept, want: want, latest: map[string]storedSnapshot{}, seen: map[string]bool{}}
+	sc.from = max(start, end-int64(want))
 	return sc
 }
 
@@ -205,24 +226,30 @@ func (sc *stateScan) take(r *kgo.Record, window map[string]bool) {
 	sc.latest[key] = storedSnapshot{offset: int64(binary.BigEndian.Uint64(r.Value)), state: r.Value[8:], key: key}
 }
 
-// next moves to the window before this one, doubling it; false once every kept key was seen
-// or the partition's start is reached.
+// next moves to the window before this one, doubling it; false once want snapshots or every
+// kept key were seen, or the partition's start is reached.
 func (sc *stateScan) next(window map[string]bool) bool {
 	for k := range window {
 		sc.seen[k] = true
 	}
+	if len(sc.latest) >= sc.want || sc.complete() {
+		return false
+	}
+	size := 2 * (sc.to - sc.from)
+	sc.to, sc.from = sc.from, max(sc.start, sc.from-size)
+	return true
+}
+
+// complete says whether no older kept snapshot is left: every kept key was seen, or the
+// partition's start was reached.
+func (sc *stateScan) complete() bool {
 	slotted := 0
 	for k := range sc.seen {
 		if k != legacySnapshotKey {
 			slotted++
 		}
 	}
-	if slotted >= sc.kept || sc.from <= sc.start {
-		return false
-	}
-	size := 2 * (sc.to - sc.from)
-	sc.to, sc.from = sc.from, max(sc.start, sc.from-size)
-	return true
+	return slotted >= sc.kept || sc.from <= sc.start
 }
 
 // snapshots are the latest snapshot of each key read, newest first.

@@ -66,7 +66,7 @@ func BenchmarkRestoreMillionPendingMessages(b *testing.B) {
 			}
 			b.ResetTimer()
 			for b.Loop() {
-				read := readSnapshots(ctx, cfg, []int32{0})[0]
+				read := readSnapshots(ctx, cfg, []int32{0}, 1)[0]
 				if read.err != nil || len(read.snaps) == 0 || read.snaps[0].offset != n {
 					b.Fatalf("read: %d snapshots, err %v", len(read.snaps), read.err)
 				}

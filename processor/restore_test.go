@@ -42,8 +42,35 @@ func TestARestoreReadsTheKeptSnapshotsOfEveryPartition(t *testing.T) {
 	write(0, 5, 1000)
 	write(2, 0, 7)
 	write(2, 0, 8)
-	got := readSnapshots(ctx, cfg, []int32{0, 1, 2})
-	want := map[int32][]int64{0: {200, 190, 180}, 1: nil, 2: {8}}
+	for _, tt := range []struct {
+		name    string
+		want    int
+		offsets map[int32][]int64
+		all     map[int32]bool
+	}{
+		{"every kept snapshot is read when all are asked for", cfg.SnapshotsKept,
+			map[int32][]int64{0: {200, 190, 180}, 1: nil, 2: {8}}, map[int32]bool{0: true, 1: true, 2: true}},
+		// Partition 0's last record is of a slot beyond the kept ones, so the read goes on
+		// with a window twice as large, which holds two snapshots.
+		{"the newest snapshot alone is read when one is asked for", 1,
+			map[int32][]int64{0: {200, 190}, 1: nil, 2: {8}}, map[int32]bool{0: false, 1: true, 2: false}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := readSnapshots(ctx, cfg, []int32{0, 1, 2}, tt.want)
+			for part, all := range tt.all {
+				if got[part].all != all {
+					t.Errorf("partition %d: all read %v, want %v", part, got[part].all, all)
+				}
+			}
+			checkSnapshotOffsets(t, got, tt.offsets)
+		})
+	}
+}
+
+// checkSnapshotOffsets checks that each partition's snapshots were read, newest first, at the
+// offsets wanted, each with the state written for it.
+func checkSnapshotOffsets(t *testing.T, got map[int32]snapshotsRead, want map[int32][]int64) {
+	t.Helper()
 	for part, offsets := range want {
 		g := got[part]
 		if g.err != nil {

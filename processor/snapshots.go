@@ -134,6 +134,15 @@ type storedSnapshot struct {
 	key    string
 }
 
+// storedSnapshotID tells snapshots apart across reads of the state topic: a key holds one
+// snapshot per offset.
+type storedSnapshotID struct {
+	key    string
+	offset int64
+}
+
+func (s storedSnapshot) id() storedSnapshotID { return storedSnapshotID{s.key, s.offset} }
+
 var errNoPartition = errors.New("no such partition")
 
 // maxSnapshotBytes bounds a snapshot record; a larger state is not snapshotted and its

@@ -214,7 +214,7 @@ func DescribeGroup(ctx context.Context, cfg Config, state partition.Config, extr
 			parts = append(parts, gp.Partition)
 		}
 	}
-	reads := readSnapshots(ctx, cfg, parts, extra...)
+	reads := readSnapshots(ctx, cfg, parts, cfg.SnapshotsKept, extra...)
 	for i := range gs.Partitions {
 		gp := &gs.Partitions[i]
 		if gp.Topic != cfg.RepartitionTopic() {
