@@ -59,6 +59,16 @@ func EnsureTopics(ctx context.Context, cfg Config, log *slog.Logger, extra ...kg
 			log.Info("created topic", "topic", topic, "partitions", cfg.Partitions)
 			continue
 		}
+		if errors.Is(err, kerr.InvalidReplicationFactor) {
+			// Brokers of a new cluster may still be registering, or there are too few of them:
+			// the caller waits either way, and the variable to check is named.
+			factor := fmt.Sprint(cfg.ReplicationFactor)
+			if cfg.ReplicationFactor == -1 {
+				factor = "-1, the brokers' default.replication.factor,"
+			}
+			return fmt.Errorf("create topic %s: the replication factor (CHATPULSE_REPLICATION_FACTOR %s) exceeds the brokers registered so far: %w",
+				topic, factor, err)
+		}
 		if !isTopicExists(err) {
 			return fmt.Errorf("create topic %s: %w", topic, cl.explain(err))
 		}

@@ -39,6 +39,9 @@ func TestAWorkerWaitsForBrokersStillRegistering(t *testing.T) {
 	for {
 		b, _ := os.ReadFile(w.logPath)
 		if strings.Contains(string(b), "INVALID_REPLICATION_FACTOR") {
+			if !strings.Contains(string(b), "(CHATPULSE_REPLICATION_FACTOR -1, the brokers' default.replication.factor,) exceeds the brokers registered so far") {
+				t.Fatalf("the worker's retry warning does not name the variable to check:\n%s", b)
+			}
 			break
 		}
 		if w.hasExited() {
