@@ -46,15 +46,26 @@ type result struct {
 	stateB    int64
 	stateWhat string
 	restart   time.Duration // kill -9, restart, restore and process one more record
+	// restoreLog is the restore as the restarted processor logs it (chatpulse only).
+	restoreLog string
+}
+
+// chatpulseRun is what a scenario sets for chatpulse: its group, how long it runs on after it
+// has caught up, before the kill, and environment beyond the budget's.
+type chatpulseRun struct {
+	group  string
+	settle time.Duration
+	env    []string
 }
 
 func run(ctx context.Context) error {
-	events := flag.Int("events", 1_000_000, "approximate raw records to generate (as `make bench`)")
+	events := flag.Int("events", 1_000_000, "approximate raw records to generate (as `make bench`; 0: skip the throughput scenario)")
 	only := flag.String("only", "chatpulse,kafka-streams,flink", "processors to run, in order")
 	threads := flag.Int("threads", peersbench.DefaultBudget.Threads, "threads of every processor")
 	heap := flag.Int("heap", peersbench.DefaultBudget.HeapMiB, "heap MiB of every processor (GOMEMLIMIT, -Xmx)")
 	stateMem := flag.Int("state-memory", peersbench.DefaultBudget.StateMemory, "RocksDB MiB of each peer")
 	timeout := flag.Duration("timeout", 20*time.Minute, "longest a processor may take")
+	pending := flag.Int("pending", 1_000_000, "messages of the restore scenario's one partition (0: skip it)")
 	flag.Parse()
 	budget := peersbench.Budget{Threads: *threads, HeapMiB: *heap, StateMemory: *stateMem}
 	say := func(format string, a ...any) { fmt.Printf("==> "+format+"\n", a...) }
@@ -94,27 +105,51 @@ func run(ctx context.Context) error {
 	}
 	say("%s, ClickHouse 18.16 at %s", kafka, ch.Addr())
 
-	n, messages, sentinel, err := produce(ctx, brokers, *events)
+	say("budget of every processor: %d threads, %d MiB heap; RocksDB %d MiB per peer", budget.Threads, budget.HeapMiB, budget.StateMemory)
+	r := peersbench.Run{Brokers: brokers, Input: topic, Partitions: 12, Dir: dir, Budget: budget}
+	if *events > 0 {
+		if err := runThroughput(ctx, r, strings.Split(*only, ","), bin, ch.Addr(), jars, *events, *timeout, brokerPid, chPid); err != nil {
+			return err
+		}
+	}
+	if *pending == 0 {
+		return nil
+	}
+	sentinel, err := producePending(ctx, brokers, *pending)
 	if err != nil {
 		return err
 	}
-	say("produced %d Causal Foundry records (%d messages) to %s, 12 partitions, the generator's keys", n, messages, topic)
-	say("budget of every processor: %d threads, %d MiB heap; RocksDB %d MiB per peer", budget.Threads, budget.HeapMiB, budget.StateMemory)
+	say("produced %d messages without receipts to %s, 1 partition", *pending, pendingTopic)
+	pend, err := runPending(ctx, r, strings.Split(*only, ","), bin, ch.Addr(), jars, *timeout, sentinel)
+	if err != nil {
+		return err
+	}
+	printPending(pend, *pending)
+	return nil
+}
 
-	r := peersbench.Run{Brokers: brokers, Input: topic, Partitions: 12, Dir: dir, Budget: budget}
+// runThroughput runs each processor on the benchmark topic, one after another, and prints the
+// table of their figures.
+func runThroughput(ctx context.Context, r peersbench.Run, names []string, bin, chAddr string, jars peersbench.Jars,
+	events int, timeout time.Duration, brokerPid, chPid int) error {
+	n, messages, sentinel, err := produce(ctx, r.Brokers, events)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("==> produced %d Causal Foundry records (%d messages) to %s, 12 partitions, the generator's keys\n", n, messages, topic)
 	var results []result
-	for _, name := range strings.Split(*only, ",") {
+	for _, name := range names {
 		var res result
 		var err error
 		switch name {
 		case "chatpulse":
-			res, err = runChatpulse(ctx, r, bin, ch.Addr(), *timeout, brokerPid, chPid, sentinel)
+			res, err = runChatpulse(ctx, r, bin, chAddr, timeout, brokerPid, chPid, sentinel, chatpulseRun{group: "bench-chatpulse"})
 		case "kafka-streams":
 			r.Commit = time.Second // the app's default
-			res, err = runPeer(ctx, r, r.KafkaStreams(jars.Streams), *timeout, brokerPid, chPid, sentinel)
+			res, err = runPeer(ctx, r, r.KafkaStreams(jars.Streams), timeout, brokerPid, chPid, sentinel, 0)
 		case "flink":
 			r.Commit = 5 * time.Second // the job's default
-			res, err = runPeer(ctx, r, r.Flink(jars.Flink), *timeout, brokerPid, chPid, sentinel)
+			res, err = runPeer(ctx, r, r.Flink(jars.Flink), timeout, brokerPid, chPid, sentinel, 0)
 		default:
 			return fmt.Errorf("-only: unknown processor %q", name)
 		}
@@ -123,7 +158,7 @@ func run(ctx context.Context) error {
 		}
 		res.records = n
 		results = append(results, res)
-		say("%s done in %s", name, res.wall.Round(time.Millisecond))
+		fmt.Printf("==> %s done in %s\n", name, res.wall.Round(time.Millisecond))
 	}
 	printTable(results, messages)
 	return nil
@@ -159,8 +194,9 @@ func produce(ctx context.Context, brokers []string, target int) (int, int, proce
 
 // runChatpulse runs `chatpulse run` as a process of its own with the budget, until its group has
 // committed every record: it commits only once the rows are in ClickHouse.
-func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, timeout time.Duration, brokerPid, chPid int, sentinel processor.RawRecord) (result, error) {
-	group := "bench-chatpulse"
+func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, timeout time.Duration, brokerPid, chPid int,
+	sentinel processor.RawRecord, run chatpulseRun) (result, error) {
+	group := run.group
 	env := append(r.Budget.GoEnv(),
 		"CHATPULSE_KAFKA_BROKERS="+strings.Join(r.Brokers, ","),
 		"CHATPULSE_INPUT_TOPICS="+r.Input+"=causalfoundry",
@@ -171,6 +207,7 @@ func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, tim
 		// the broker's least session timeout: a killed member's partitions move after it
 		"CHATPULSE_KAFKA_SESSION_TIMEOUT=6s",
 	)
+	env = append(env, run.env...)
 	b0, c0 := cpu(brokerPid), cpu(chPid)
 	start := time.Now()
 	p, err := peersbench.StartCommand("chatpulse", r.Dir, env, bin, "run")
@@ -188,10 +225,15 @@ func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, tim
 	}
 	res.broker, res.ch = cpu(brokerPid)-b0, cpu(chPid)-c0
 	res.stateWhat = "not measured here (see Restoring state: snapshot bytes per pending message)"
+	time.Sleep(run.settle)
 	p.Kill()
-	res.restart, err = restart(ctx, r, group, sentinel, timeout, func() (*peersbench.Process, error) {
-		return peersbench.StartCommand("chatpulse-restarted", r.Dir, env, bin, "run")
+	// The successor logs at info, which says how its restore went.
+	successor := append(append([]string{}, env...), "CHATPULSE_LOG_LEVEL=info")
+	var log string
+	res.restart, log, err = restart(ctx, r, group, sentinel, timeout, func() (*peersbench.Process, error) {
+		return peersbench.StartCommand("chatpulse-restarted", r.Dir, successor, bin, "run")
 	}, r.Input, group+".repartition")
+	res.restoreLog = chatpulseRestore(log)
 	return res, err
 }
 
@@ -200,26 +242,27 @@ func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, tim
 // is the time from its start until its group has committed that record too: start-up, rejoining,
 // restoring state and processing one record.
 func restart(ctx context.Context, r peersbench.Run, group string, sentinel processor.RawRecord, timeout time.Duration,
-	start func() (*peersbench.Process, error), progress ...string) (time.Duration, error) {
+	start func() (*peersbench.Process, error), progress ...string) (time.Duration, string, error) {
 	if err := processor.Produce(ctx, processor.Dial{Brokers: r.Brokers}, r.Input, []processor.RawRecord{sentinel}); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	t0 := time.Now()
 	p, err := start()
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer p.Stop(30 * time.Second)
 	if err := peersbench.WaitCaughtUp(ctx, r.Brokers, group, timeout, 100*time.Millisecond, exited(p), progress...); err != nil {
-		return 0, fmt.Errorf("after restart: %w\n%s", err, p.LogTail())
+		return 0, "", fmt.Errorf("after restart: %w\n%s", err, p.LogTail())
 	}
-	return time.Since(t0), nil
+	return time.Since(t0), p.LogTail(), nil
 }
 
 // runPeer runs one peer with the budget until its group has committed every record of its input
 // (and Kafka Streams' repartition topic): under exactly-once the rows of those records are then
 // committed too.
-func runPeer(ctx context.Context, r peersbench.Run, peer peersbench.Peer, timeout time.Duration, brokerPid, chPid int, sentinel processor.RawRecord) (result, error) {
+func runPeer(ctx context.Context, r peersbench.Run, peer peersbench.Peer, timeout time.Duration, brokerPid, chPid int,
+	sentinel processor.RawRecord, settle time.Duration) (result, error) {
 	for _, t := range peer.PreCreate {
 		cfg := peersbench.Keep
 		if t == peer.Output {
@@ -244,6 +287,7 @@ func runPeer(ctx context.Context, r peersbench.Run, peer peersbench.Peer, timeou
 		return result{}, err
 	}
 	res.broker, res.ch = cpu(brokerPid)-b0, cpu(chPid)-c0
+	time.Sleep(settle)
 	p.Kill()
 	var extra []string
 	switch peer.Name {
@@ -263,7 +307,7 @@ func runPeer(ctx context.Context, r peersbench.Run, peer peersbench.Peer, timeou
 		}
 		extra = append(extra, "PEERS_RESTORE_FROM=file://"+latest)
 	}
-	res.restart, err = restart(ctx, r, peer.Group, sentinel, timeout, func() (*peersbench.Process, error) {
+	res.restart, _, err = restart(ctx, r, peer.Group, sentinel, timeout, func() (*peersbench.Process, error) {
 		return r.Start(peer, extra...)
 	}, peer.Progress...)
 	return res, err
