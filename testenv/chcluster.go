@@ -144,7 +144,7 @@ func (c *ClickHouseCluster) setUpNodes(log *slog.Logger, bin string, shards, rep
 			if err != nil {
 				return fmt.Errorf("clickhouse temp dir: %w", err)
 			}
-			n := &ClusterNode{ClickHouse: &ClickHouse{log: log.With("server", name), bin: bin, dir: dir}, Shard: s, Replica: r, Name: name}
+			n := &ClusterNode{ClickHouse: newClickHouse(log.With("server", name), bin, dir), Shard: s, Replica: r, Name: name}
 			c.Nodes = append(c.Nodes, n)
 			if err := n.setUp(); err != nil {
 				return err
@@ -236,9 +236,7 @@ const ddlWorkerReady = "<Debug> DDLWorker: Processing tasks"
 func (n *ClusterNode) waitDDLWorker(ctx context.Context, from int64) error {
 	ctx, cancel := context.WithTimeout(ctx, clusterDDLReadyTimeout)
 	defer cancel()
-	n.mu.Lock()
-	exited := n.exited
-	n.mu.Unlock()
+	exited := n.exited()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 )
 
@@ -29,18 +27,12 @@ const (
 // ClickHouse is a clickhouse-server child process with its own temporary directory holding the
 // configuration, the data and the server log. Its methods are safe for concurrent use.
 type ClickHouse struct {
-	log      *slog.Logger
+	server
 	bin      string
-	dir      string
 	tcpPort  int
 	httpPort int
 	opts     clickHouseOptions
 	tlsPort  int // set only with WithTLS
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has been waited for
-	closed bool
 }
 
 // StartClickHouse starts a fresh server on free loopback ports and waits until it answers.
@@ -56,7 +48,7 @@ func StartClickHouse(ctx context.Context, log *slog.Logger, opts ...ClickHouseOp
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse temp dir: %w", err)
 	}
-	ch := &ClickHouse{log: log, bin: bin, dir: dir}
+	ch := newClickHouse(log, bin, dir)
 	for _, o := range opts {
 		o(&ch.opts)
 	}
@@ -69,6 +61,14 @@ func StartClickHouse(ctx context.Context, log *slog.Logger, opts ...ClickHouseOp
 		return nil, err
 	}
 	return ch, nil
+}
+
+// newClickHouse is a server that is not set up yet, in dir.
+func newClickHouse(log *slog.Logger, bin, dir string) *ClickHouse {
+	ch := &ClickHouse{bin: bin}
+	ch.server = server{name: "clickhouse", log: log, dir: dir, grace: clickHouseStopGrace, tail: clickHouseLogTail,
+		command: ch.command, ready: ch.waitReady}
+	return ch
 }
 
 // ClickHouseForTest starts a server for one test and closes it when the test ends; a server
@@ -108,57 +108,6 @@ func (c *ClickHouse) Addr() string { return net.JoinHostPort("127.0.0.1", strcon
 // HTTPAddr is the HTTP interface address, "127.0.0.1:port".
 func (c *ClickHouse) HTTPAddr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.httpPort))
-}
-
-// Dir is the server's temporary directory: configuration, data and server.log.
-func (c *ClickHouse) Dir() string { return c.dir }
-
-// Stop asks the server to shut down and kills it when it has not exited after 10 s.
-func (c *ClickHouse) Stop() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stopLocked(syscall.SIGTERM)
-}
-
-// Kill ends the server at once with SIGKILL, as a crash would.
-func (c *ClickHouse) Kill() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stopLocked(syscall.SIGKILL)
-}
-
-// Restart stops the server if it runs and starts it again on the same ports with the same data.
-func (c *ClickHouse) Restart(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return errors.New("restart clickhouse: closed")
-	}
-	if err := c.stopLocked(syscall.SIGTERM); err != nil {
-		return err
-	}
-	return c.startLocked(ctx)
-}
-
-// Close stops the server and removes its directory. Closing twice is a no-op.
-func (c *ClickHouse) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil
-	}
-	c.closed = true
-	stopErr := c.stopLocked(syscall.SIGTERM)
-	if err := os.RemoveAll(c.dir); err != nil {
-		return errors.Join(stopErr, fmt.Errorf("remove clickhouse dir: %w", err))
-	}
-	return stopErr
-}
-
-func (c *ClickHouse) start(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.startLocked(ctx)
 }
 
 func clickHouseBinary() (string, error) {
@@ -215,38 +164,9 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-func (c *ClickHouse) logPath() string { return filepath.Join(c.dir, "server.log") }
-
-func (c *ClickHouse) startLocked(ctx context.Context) error {
-	logFile, err := os.OpenFile(c.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("clickhouse log: %w", err)
-	}
-	cmd := exec.Command(c.bin, "--config-file="+filepath.Join(c.dir, "config.xml"))
-	cmd.Dir = c.dir
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	// Its own process group lets Stop and Kill reach every process the server forks; the parent
-	// death signal ends the server when the test binary itself is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("start clickhouse: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logFile.Close()
-		close(exited)
-	}()
-	c.cmd, c.exited = cmd, exited
-	c.log.Info("clickhouse starting", "pid", cmd.Process.Pid, "tcp", c.Addr(), "http", c.HTTPAddr(), "dir", c.dir)
-	if err := c.waitReady(ctx, exited); err != nil {
-		_ = c.stopLocked(syscall.SIGKILL)
-		return fmt.Errorf("%w\nserver log tail:\n%s", err, c.logTail())
-	}
-	c.log.Info("clickhouse ready", "tcp", c.Addr())
-	return nil
+// command runs the server on its configuration; it logs to the console, which is server.log.
+func (c *ClickHouse) command() *exec.Cmd {
+	return exec.Command(c.bin, "--config-file="+filepath.Join(c.dir, "config.xml"))
 }
 
 func (c *ClickHouse) waitReady(ctx context.Context, exited <-chan struct{}) error {
@@ -283,43 +203,6 @@ func ping(ctx context.Context, client *http.Client, url string) bool {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
 	return resp.StatusCode == http.StatusOK && bytes.HasPrefix(body, []byte("Ok."))
-}
-
-// stopLocked signals the process group and waits for the server to exit; SIGTERM escalates to
-// SIGKILL after the grace period. A server that is not running is already stopped.
-func (c *ClickHouse) stopLocked(sig syscall.Signal) error {
-	if c.cmd == nil {
-		return nil
-	}
-	pid, exited := c.cmd.Process.Pid, c.exited
-	c.cmd, c.exited = nil, nil
-	if err := syscall.Kill(-pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signal clickhouse: %w", err)
-	}
-	if sig != syscall.SIGKILL {
-		select {
-		case <-exited:
-			return nil
-		case <-time.After(clickHouseStopGrace):
-			c.log.Warn("clickhouse did not stop in time, killing it", "pid", pid)
-			if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-				return fmt.Errorf("kill clickhouse: %w", err)
-			}
-		}
-	}
-	<-exited
-	return nil
-}
-
-func (c *ClickHouse) logTail() string {
-	b, err := os.ReadFile(c.logPath())
-	if err != nil {
-		return "(no server log: " + err.Error() + ")"
-	}
-	if len(b) > clickHouseLogTail {
-		b = b[len(b)-clickHouseLogTail:]
-	}
-	return string(b)
 }
 
 // clickHouseConfig is the server configuration; {tcp_port}, {http_port} and {dir} are filled in.

@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 )
 
@@ -36,14 +34,9 @@ const (
 // its own temporary directory holding the configuration, the data and the log. Its methods are
 // safe for concurrent use.
 type ZooKeeper struct {
-	log  *slog.Logger
+	server
 	java string
-	dir  string
 	port int
-
-	mu     sync.Mutex
-	proc   *child
-	closed bool
 }
 
 // StartZooKeeper starts a fresh server on a free loopback port and waits until it serves.
@@ -59,15 +52,14 @@ func StartZooKeeper(ctx context.Context, log *slog.Logger) (*ZooKeeper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zookeeper temp dir: %w", err)
 	}
-	z := &ZooKeeper{log: log, java: java, dir: dir}
+	z := &ZooKeeper{java: java}
+	z.server = server{name: "zookeeper", log: log, dir: dir, grace: zooKeeperStopGrace, tail: zooKeeperLogTail,
+		command: z.command, ready: z.waitReady}
 	if err := z.setUp(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	z.mu.Lock()
-	err = z.startLocked(ctx)
-	z.mu.Unlock()
-	if err != nil {
+	if err := z.start(ctx); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -107,44 +99,6 @@ func (z *ZooKeeper) Addr() string { return net.JoinHostPort("127.0.0.1", strconv
 // Port is the client port.
 func (z *ZooKeeper) Port() int { return z.port }
 
-// Dir is the server's temporary directory: zoo.cfg, data and server.log.
-func (z *ZooKeeper) Dir() string { return z.dir }
-
-// Kill ends the server at once with SIGKILL, as a crash would.
-func (z *ZooKeeper) Kill() error {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	return z.stopLocked(syscall.SIGKILL)
-}
-
-// Restart stops the server if it runs and starts it again on the same port with the same data.
-func (z *ZooKeeper) Restart(ctx context.Context) error {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	if z.closed {
-		return errors.New("restart zookeeper: closed")
-	}
-	if err := z.stopLocked(syscall.SIGTERM); err != nil {
-		return err
-	}
-	return z.startLocked(ctx)
-}
-
-// Close stops the server and removes its directory. Closing twice is a no-op.
-func (z *ZooKeeper) Close() error {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	if z.closed {
-		return nil
-	}
-	z.closed = true
-	stopErr := z.stopLocked(syscall.SIGTERM)
-	if err := os.RemoveAll(z.dir); err != nil {
-		return errors.Join(stopErr, fmt.Errorf("remove zookeeper dir: %w", err))
-	}
-	return stopErr
-}
-
 // setUp picks the port and writes zoo.cfg once, so that a restart reuses both.
 func (z *ZooKeeper) setUp() error {
 	ports, err := freePorts(1)
@@ -163,31 +117,17 @@ func (z *ZooKeeper) setUp() error {
 }
 
 func (z *ZooKeeper) cfgPath() string { return filepath.Join(z.dir, "zoo.cfg") }
-func (z *ZooKeeper) logPath() string { return filepath.Join(z.dir, "server.log") }
 
-func (z *ZooKeeper) startLocked(ctx context.Context) error {
+// command runs the server on zoo.cfg. A small serial-GC heap and the client compiler only: a
+// test server holds a few hundred znodes, and the JVM shares two cores with everything else.
+func (z *ZooKeeper) command() *exec.Cmd {
 	cp := zooKeeperJar
 	if _, err := os.Stat(zooKeeperLogBackend); err == nil {
 		cp += ":" + zooKeeperLogBackend
 	}
-	// A small serial-GC heap and the client compiler only: a test server holds a few hundred
-	// znodes, and the JVM shares two cores with everything else.
-	cmd := exec.Command(z.java, "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+	return exec.Command(z.java, "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.showDateTime=true",
 		"-cp", cp, zooKeeperMain, z.cfgPath())
-	cmd.Dir = z.dir
-	proc, err := startChild(cmd, z.logPath())
-	if err != nil {
-		return fmt.Errorf("start zookeeper: %w", err)
-	}
-	z.proc = proc
-	z.log.Info("zookeeper starting", "pid", proc.pid, "addr", z.Addr(), "dir", z.dir)
-	if err := z.waitReady(ctx, proc.exited); err != nil {
-		_ = z.stopLocked(syscall.SIGKILL)
-		return fmt.Errorf("%w\nzookeeper log tail:\n%s", err, fileTail(z.logPath(), zooKeeperLogTail))
-	}
-	z.log.Info("zookeeper ready", "addr", z.Addr())
-	return nil
 }
 
 func (z *ZooKeeper) waitReady(ctx context.Context, exited <-chan struct{}) error {
@@ -229,18 +169,6 @@ func zooKeeperServing(ctx context.Context, addr string) bool {
 		}
 	}
 	return false
-}
-
-func (z *ZooKeeper) stopLocked(sig syscall.Signal) error {
-	if z.proc == nil {
-		return nil
-	}
-	proc := z.proc
-	z.proc = nil
-	if err := proc.stop(z.log, sig, zooKeeperStopGrace); err != nil {
-		return fmt.Errorf("stop zookeeper: %w", err)
-	}
-	return nil
 }
 
 // zooKeeperConfig is zoo.cfg; {dir} and {port} are filled in. A short tick lets sessions expire
