@@ -30,7 +30,13 @@ type Config struct {
 	// GroupProtocol is the consumer group protocol: GroupClassic (JoinGroup and SyncGroup, the
 	// members assign) or GroupConsumer (KIP-848, Kafka 4.0+: the broker assigns, and a member's
 	// session timeout is the broker's group.consumer.session.timeout.ms).
-	GroupProtocol  string        `envconfig:"KAFKA_GROUP_PROTOCOL" default:"classic"`
+	GroupProtocol string `envconfig:"KAFKA_GROUP_PROTOCOL" default:"classic"`
+	// InstanceID, when set, makes the member static (group.instance.id, KIP-345): restarted
+	// with the same id within the session timeout, it gets its partitions back at once instead
+	// of after the session timeout and a rebalance. A static member does not leave the group
+	// when it stops, so its partitions wait for it (or for the session timeout). Each member
+	// needs an id of its own, stable across restarts (a StatefulSet's pod name).
+	InstanceID     string        `envconfig:"KAFKA_INSTANCE_ID"`
 	CommitInterval time.Duration `envconfig:"COMMIT_INTERVAL" default:"2s"`
 	// FetchMaxBytes bounds the bytes one fetch may return, and so the records buffered before
 	// workers take them.
@@ -123,6 +129,9 @@ func (c Config) Validate() error {
 	if c.SessionTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_SESSION_TIMEOUT: must be at least 1s, got %s", c.SessionTimeout))
 	}
+	if !validInstanceID(c.InstanceID) {
+		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_INSTANCE_ID: at most 249 of the characters a-z A-Z 0-9 . _ -, got %q", c.InstanceID))
+	}
 	if c.GroupProtocol != GroupClassic && c.GroupProtocol != GroupConsumer {
 		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_GROUP_PROTOCOL: must be %s or %s, got %q", GroupClassic, GroupConsumer, c.GroupProtocol))
 	}
@@ -207,4 +216,18 @@ func (tf TopicFormats) Topics() []string {
 	}
 	sort.Strings(ts)
 	return ts
+}
+
+// validInstanceID accepts what the brokers accept as a group.instance.id (the rule of topic
+// names); empty means a dynamic member.
+func validInstanceID(id string) bool {
+	if len(id) > 249 || id == "." || id == ".." {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -164,6 +164,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		// The default cooperative-sticky balancer maps to the broker's uniform assignor.
 		opts = append(opts, kgo.ServerSideBalancer())
 	}
+	if p.cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(p.cfg.InstanceID))
+	}
 	// The snapshot producer exists before the group is joined: acknowledgements publish to it.
 	snapshots, err := newSnapshotProducer(p.cfg, p.limits, p.extra)
 	if err != nil {
@@ -187,8 +190,9 @@ func (p *Processor) Run(ctx context.Context) error {
 	stopPurging := p.startPurging(ctx, cl)
 	err = p.poll(ctx)
 	stopPurging()
-	// Close leaves the group, which runs the revoke callback: workers stop, the sink flushes,
-	// and marked offsets are committed before the partitions go to another member.
+	// Close leaves the group (a static member stays in it), which runs the revoke callback:
+	// workers stop, the sink flushes, and marked offsets are committed before the partitions
+	// go to another member.
 	cl.Close()
 	p.log.Info("left the group", "group", p.cfg.Group)
 	return errors.Join(err, p.fatal.cause(ctx))

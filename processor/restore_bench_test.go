@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/chatpulse/chatpulse/event"
@@ -41,15 +42,22 @@ func BenchmarkRestoreMillionPendingMessages(b *testing.B) {
 	}
 	data := st.AppendSnapshot(nil)
 
+	runs := 0
 	for _, older := range []int{0, 100} {
 		b.Run(fmt.Sprintf("older-snapshots=%d", older), func(b *testing.B) {
 			b.ReportAllocs()
 			cfg := DefaultConfig()
-			cfg.Brokers, cfg.Group, cfg.Partitions = kafka.Brokers(), fmt.Sprintf("restore-bench-%d", older), 1
+			// A group of its own for every run (-count): the state partition must hold exactly
+			// the snapshots written below.
+			runs++
+			cfg.Brokers, cfg.Group, cfg.Partitions = kafka.Brokers(), fmt.Sprintf("restore-bench-%d-%d", older, runs), 1
 			ctx := context.Background()
 			if err := EnsureTopics(ctx, cfg, slog.New(slog.DiscardHandler)); err != nil {
 				b.Fatal(err)
 			}
+			// The in-process broker keeps every record in memory: a hundred 30 MB snapshots go
+			// with the run's topics.
+			defer deleteTopics(b, kafka.Brokers(), cfg.StateTopic(), cfg.RepartitionTopic(), cfg.DLQTopic)
 			cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ProducerBatchMaxBytes(maxSnapshotBytes+1<<20),
 				kgo.RecordPartitioner(kgo.ManualPartitioner()))
 			if err != nil {
@@ -80,5 +88,21 @@ func BenchmarkRestoreMillionPendingMessages(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(data)), "snapshot-bytes")
 		})
+	}
+}
+
+// deleteTopics deletes topics, failing b when the broker refuses.
+func deleteTopics(b *testing.B, brokers []string, topics ...string) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	resps, err := kadm.NewClient(cl).DeleteTopics(context.Background(), topics...)
+	if err == nil {
+		err = resps.Error()
+	}
+	if err != nil {
+		b.Fatalf("delete topics %v: %v", topics, err)
 	}
 }

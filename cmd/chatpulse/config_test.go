@@ -86,6 +86,7 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{"the dead-letter topic cannot be an input", "CHATPULSE_INPUT_TOPICS", "chatpulse.dlq=auto"},
 		{"a dead-letter retention under an hour is rejected", "CHATPULSE_DLQ_RETENTION", "10m"},
 		{"a broker URL with credentials is rejected", "CHATPULSE_KAFKA_BROKERS", "sasl://u:p@kafka:9092"},
+		{"a static member id with a slash is rejected", "CHATPULSE_KAFKA_INSTANCE_ID", "pod/0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
