@@ -11,7 +11,8 @@ import (
 
 // resolved is what readers make of the rows of one message, as rows.Message and rows.Receipt
 // tell them to: the message row of the least (send time, content hash), and each receipt's
-// latency against that row's send time.
+// latency against that row's send time. Whether the winning row was marked as superseding
+// depends on the order; that several rows were written must always be told by a mark.
 type resolved struct {
 	message  rows.Message
 	receipts map[string]int64 // member and status: latency
@@ -23,11 +24,20 @@ func resolve(t *testing.T, out rows.Set) resolved {
 		t.Fatal("no message row")
 	}
 	r := resolved{message: out.Messages[0], receipts: map[string]int64{}}
-	for _, m := range out.Messages[1:] {
+	marked := false
+	for _, m := range out.Messages {
+		marked = marked || m.Supersedes
 		if (rank{m.SentAtMs, m.ContentHash}).less(rank{r.message.SentAtMs, r.message.ContentHash}) {
 			r.message = m
 		}
 	}
+	if len(out.Messages) > 1 && !marked {
+		t.Fatalf("%d copies were written and none is marked as superseding", len(out.Messages))
+	}
+	if out.Messages[0].Supersedes {
+		t.Fatal("the first copy written is marked as superseding")
+	}
+	r.message.Supersedes = false
 	for _, rc := range out.Receipts {
 		r.receipts[rc.MemberID+"/"+rc.Status] = max(0, rc.AtMs-r.message.SentAtMs)
 	}

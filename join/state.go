@@ -119,6 +119,7 @@ func (s *State) message(ev *event.Event, out *rows.Set) {
 		ContentType:    m.ContentType,
 		SentAtMs:       ev.AtMs,
 		ContentHash:    r.hash,
+		Supersedes:     seen,
 	})
 	if seen {
 		return

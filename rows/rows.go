@@ -21,6 +21,10 @@ type Message struct {
 	// ContentHash is a stable hash of the copy's content (join.ContentHash): it breaks ties
 	// of SentAtMs between copies with other content.
 	ContentHash uint64
+	// Supersedes says the copy was written while another copy of the id, which it ranks
+	// before, was held: the id has conflicting copies, and readers that keep less than the
+	// whole message (user_days) must rank them.
+	Supersedes bool
 }
 
 // Receipt is one status report of a message joined to the message's send time.

@@ -274,6 +274,7 @@ var messagesTable = table[rows.Message]{name: "messages", columns: []column[rows
 	stringColumn("content_type", func(r *rows.Message) string { return r.ContentType }),
 	int64Column("sent_at_ms", func(r *rows.Message) int64 { return r.SentAtMs }),
 	uint64Column("content_hash", func(r *rows.Message) uint64 { return r.ContentHash }),
+	boolColumn("supersedes", func(r *rows.Message) bool { return r.Supersedes }),
 }}
 
 var receiptsTable = table[rows.Receipt]{name: "receipts", columns: []column[rows.Receipt]{

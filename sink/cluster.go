@@ -35,6 +35,8 @@ var shardKeys = map[string]string{
 	"replies":           "cityHash64(source, tenant, parent_msg_id)",
 	"reactions":         "cityHash64(source, tenant, target_msg_id)",
 	"message_state":     "cityHash64(source, tenant, msg_id)",
+	"user_days":         "cityHash64(source, tenant, msg_id)",
+	"message_conflicts": "cityHash64(source, tenant, msg_id)",
 	"sessions":          "cityHash64(source, tenant, user_id)",
 	"session_days":      "cityHash64(source, tenant, user_id)",
 	"handover_events":   "cityHash64(source, tenant, user_id)",

@@ -14,15 +14,21 @@ import (
 // contractViews are every view of the analyst contract.
 var contractViews = append([]string{"message_receipts", "message_facts"}, engagementViews...)
 
-// bothFixtures is fixtureSet and engagementSet in one set.
+// bothFixtures is fixtureSet and engagementSet in one set, with the rows of every 48th order
+// of conflicting copies, whose ids under 15 tenants fill message_conflicts on both shards.
 func bothFixtures() *rows.Set {
 	a, b := fixtureSet(), engagementSet()
-	return &rows.Set{
+	set := &rows.Set{
 		Messages: append(a.Messages, b.Messages...), Receipts: append(a.Receipts, b.Receipts...),
 		Replies: append(a.Replies, b.Replies...), Reactions: append(a.Reactions, b.Reactions...),
 		Sessions: append(a.Sessions, b.Sessions...), Memberships: append(a.Memberships, b.Memberships...),
 		Handovers: append(a.Handovers, b.Handovers...),
 	}
+	_, steps, _ := conflictRows(48)
+	for i := range steps {
+		set.Append(&steps[i])
+	}
+	return set
 }
 
 // parts splits set into n sets of consecutive rows of every table.

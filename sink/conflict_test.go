@@ -133,10 +133,23 @@ func TestConflictingCopiesGiveTheSameViewsInEveryOrder(t *testing.T) {
 				t.Errorf("%s differs from the rows of the winning copy alone (%d rows, want %d): %s", view, len(g), len(w), diff)
 			}
 		}
+		for _, name := range conflictMetrics {
+			g, err := got.Metric(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := want.Metric(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := firstDifference(g, w); diff != "" {
+				t.Errorf("metric %s differs from the one of the winning copy alone: %s", name, diff)
+			}
+		}
 	}
 	t.Run("every order shows the rows of the winning copy", check)
 	t.Run("and so it does after every part is merged", func(t *testing.T) {
-		for _, table := range []string{"messages", "receipts", "replies", "reactions", "message_state"} {
+		for _, table := range []string{"messages", "receipts", "replies", "reactions", "message_state", "user_days", "message_conflicts"} {
 			if err := got.conn.Exec(ctx, "OPTIMIZE TABLE "+got.db+"."+table+" FINAL"); err != nil {
 				t.Fatal(err)
 			}
@@ -150,6 +163,10 @@ func TestConflictingCopiesGiveTheSameViewsInEveryOrder(t *testing.T) {
 
 // conflictViews are the contract views that read messages.
 var conflictViews = []string{"message_facts", "message_receipts", "engagement_daily"}
+
+// conflictMetrics are the metrics that read user_days, where a losing copy has rows too: the
+// copies of m1 name users u1 and u9 on two days.
+var conflictMetrics = []string{"dau_wau_mau", "new_users"}
 
 // conflictRows runs every order of conflictEvents, each under a tenant of its own, through a
 // join state. It returns the orders, the rows of each step of all orders (steps[i] holds what
@@ -203,6 +220,9 @@ func TestConflictingCopiesGiveTheSameViewsOnModernClickHouse(t *testing.T) {
 	for _, view := range conflictViews {
 		stmts = append(stmts, "SELECT * FROM "+db+"."+view, "SELECT * FROM "+truthDB+"."+view)
 	}
+	for _, name := range conflictMetrics {
+		stmts = append(stmts, strings.ReplaceAll(metricQueries[name], "{db}", db), strings.ReplaceAll(metricQueries[name], "{db}", truthDB))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	blocks, err := testenv.RunModern(ctx, stmts)
@@ -214,7 +234,7 @@ func TestConflictingCopiesGiveTheSameViewsOnModernClickHouse(t *testing.T) {
 			t.Fatalf("statement %d fails on the modern server: %s\n%.2000s", i, strings.Join(b.Lines, "\n"), stmts[i])
 		}
 	}
-	for i, view := range conflictViews {
+	for i, view := range append(slices.Clone(conflictViews), conflictMetrics...) {
 		got, want := blocks[first+2*i].Lines, blocks[first+2*i+1].Lines
 		slices.Sort(got)
 		slices.Sort(want)

@@ -21,6 +21,8 @@ var metricNames = []string{
 // A column that appears only inside a lambda is dropped from a joined subquery by 18.16, so
 // each such column is also used outside one.
 var metricQueries = map[string]string{
+	// Both read user_days (migration 5), the active days of each user, keeping the rows of a
+	// message's winning copy (activeUserDay).
 	// Each (user, active day) counts for the days from it up to the user's next active day, at
 	// most 30: on each day D it stands for the user's latest activity up to D, so every user
 	// counts once per day, with back = D minus that activity's day, without a uniqExact over
@@ -36,10 +38,10 @@ FROM (
         SELECT days[i] AS active_day,
                if(i < length(days), toUInt32(days[i + 1]) - toUInt32(days[i]), 30) AS gap
         FROM (
-            SELECT arraySort(groupUniqArray(toDate(intDiv(sent_at_ms, 1000), 'UTC'))) AS days
-            FROM {db}.message_facts
-            WHERE sender_type = 'user'
-            GROUP BY source, tenant, sender_id
+            SELECT arraySort(groupUniqArray(day)) AS days
+            FROM {db}.user_days
+            WHERE ` + indentSQL(activeUserDay, "            ") + `
+            GROUP BY source, tenant, user_id
         )
         ARRAY JOIN arrayEnumerate(days) AS i
     )
@@ -51,10 +53,10 @@ ORDER BY day`,
 
 	"new_users": `SELECT first_day AS day, count() AS new_users
 FROM (
-    SELECT min(toDate(intDiv(sent_at_ms, 1000), 'UTC')) AS first_day
-    FROM {db}.message_facts
-    WHERE sender_type = 'user'
-    GROUP BY source, tenant, sender_id
+    SELECT min(day) AS first_day
+    FROM {db}.user_days
+    WHERE ` + indentSQL(activeUserDay, "    ") + `
+    GROUP BY source, tenant, user_id
 )
 GROUP BY day
 ORDER BY day`,
@@ -130,6 +132,11 @@ FROM (
     SELECT count() AS n_messages, sum(reactions) AS n_reactions
     FROM {db}.message_facts
 )`,
+}
+
+// indentSQL indents every line of sql but the first by prefix, to embed it in a query.
+func indentSQL(sql, prefix string) string {
+	return strings.ReplaceAll(sql, "\n", "\n"+prefix)
 }
 
 // MetricNames returns the names Metric accepts, in the README's order: dau_wau_mau, new_users,

@@ -56,6 +56,13 @@ var migrations = []migration{
 			stateBackfill(stateFromReactions, "reactions", hasMessageTime),
 			createMessageFactsRanked, createMessageReceiptsRanked,
 		}},
+	{Version: 5, Name: "active users by day",
+		Alters: []string{addMessagesSupersedes},
+		Statements: []string{
+			createUserDays, createUserDaysFromMessages,
+			createMessageConflicts, createMessageConflictsFromMessages,
+			backfillUserDays, backfillMessageConflicts,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must

@@ -14,7 +14,7 @@ func TestMigrationToRankedCopies(t *testing.T) {
 	}
 	set := fixtureSet()
 	for _, err := range []error{
-		insertTable(ctx, c, withoutLastColumn(messagesTable), set.Messages),
+		insertTable(ctx, c, withoutColumns(messagesTable, "supersedes", "content_hash"), set.Messages),
 		insertTable(ctx, c, receiptsTable, set.Receipts),
 		insertTable(ctx, c, repliesTable, set.Replies),
 		insertTable(ctx, c, reactionsTable, set.Reactions),

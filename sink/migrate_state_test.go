@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -18,7 +19,7 @@ func TestMigrationFromTheViewSchema(t *testing.T) {
 	// Workers of version 2 wrote every column but the message time.
 	for range 2 {
 		for _, err := range []error{
-			insertTable(ctx, c, withoutLastColumn(messagesTable), set.Messages),
+			insertTable(ctx, c, withoutColumns(messagesTable, "content_hash", "supersedes"), set.Messages),
 			insertTable(ctx, c, withoutLastColumn(receiptsTable), set.Receipts),
 			insertTable(ctx, c, withoutLastColumn(repliesTable), set.Replies),
 			insertTable(ctx, c, withoutLastColumn(reactionsTable), set.Reactions),
@@ -72,4 +73,15 @@ func TestMigrationFromTheViewSchema(t *testing.T) {
 // withoutLastColumn is t as a worker of an earlier schema inserted into it.
 func withoutLastColumn[R any](t table[R]) table[R] {
 	return table[R]{name: t.name, columns: t.columns[:len(t.columns)-1]}
+}
+
+// withoutColumns is t as a worker of an earlier schema, which had none of names, inserted into it.
+func withoutColumns[R any](t table[R], names ...string) table[R] {
+	out := table[R]{name: t.name}
+	for _, c := range t.columns {
+		if !slices.Contains(names, c.name) {
+			out.columns = append(out.columns, c)
+		}
+	}
+	return out
 }

@@ -63,3 +63,39 @@ func TestContractViewsWithPredicatePushdown(t *testing.T) {
 		})
 	}
 }
+
+// TestUserMetricsWithPredicatePushdown runs the metrics that read user_days, whose condition
+// filters by subqueries, with enable_optimize_predicate_expression off and on, on the
+// engagement fixture and every 48th order of conflicting copies: both give the same rows.
+func TestUserMetricsWithPredicatePushdown(t *testing.T) {
+	ctx := testContext(t)
+	c := migratedClient(t)
+	set := engagementSet()
+	_, steps, _ := conflictRows(48)
+	for i := range steps {
+		set.Append(&steps[i])
+	}
+	if err := c.Insert(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range conflictMetrics {
+		t.Run(name+" shows the same rows with pushdown on and off", func(t *testing.T) {
+			var first []string
+			for _, on := range []int{0, 1} {
+				qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"enable_optimize_predicate_expression": on}))
+				got, err := c.Metric(qctx, name)
+				if err != nil {
+					t.Fatalf("enable_optimize_predicate_expression = %d: %v", on, err)
+				}
+				if len(got) == 0 {
+					t.Fatalf("enable_optimize_predicate_expression = %d: no rows", on)
+				}
+				if first == nil {
+					first = got
+				} else if !slices.Equal(got, first) {
+					t.Fatalf("enable_optimize_predicate_expression = 1:\ngot  %q\nwant %q", got, first)
+				}
+			}
+		})
+	}
+}
