@@ -21,6 +21,14 @@ import (
 // as the golden files, which 18.16 matches. Database chatpulse holds fixtureSet, engagement
 // holds engagementSet.
 func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
+	checkOnModern(t, "", Statements)
+}
+
+// checkOnModern builds databases chatpulse and engagement with ddl on the modern server,
+// configured by configXML, writes the fixtures, and compares the views, metric queries and
+// README queries with the golden files.
+func checkOnModern(t *testing.T, configXML string, ddl func(db string) []string) {
+	t.Helper()
 	const db, edb = "chatpulse", "engagement"
 	views := []string{"message_facts", "message_receipts"}
 	var stmts []string
@@ -33,7 +41,7 @@ func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
 		stmts = append(stmts, query)
 	}
 
-	stmts = append(stmts, Statements(db)...)
+	stmts = append(stmts, ddl(db)...)
 	for _, view := range append(slices.Clone(views), engagementViews...) {
 		stmts = append(stmts, "SELECT * FROM "+db+"."+view+" LIMIT 1")
 	}
@@ -44,7 +52,7 @@ func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
 		read(view, "SELECT * FROM "+db+"."+view, true)
 	}
 
-	stmts = append(stmts, Statements(edb)...)
+	stmts = append(stmts, ddl(edb)...)
 	stmts = append(stmts, insertsSQL(edb, engagementSet())...)
 	for _, view := range engagementViews {
 		read(view, "SELECT * FROM "+edb+"."+view, true)
@@ -61,7 +69,7 @@ func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	blocks, err := testenv.RunModern(ctx, stmts)
+	blocks, err := testenv.RunModernWithConfig(ctx, configXML, stmts)
 	if err != nil {
 		t.Fatal(err)
 	}
