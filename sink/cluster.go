@@ -231,6 +231,11 @@ func ClusterStatements(db, cluster string) ([]string, error) {
 //   - insert_distributed_sync = 1: an INSERT into a Distributed table returns only once every
 //     shard has written its rows on a replica, so offsets are committed after durability, as
 //     on one server.
+//   - insert_deduplicate = 0: a retried batch is written again in full. 18.16 skips the
+//     materialized views of a block it drops as a duplicate, so a shard replica killed after
+//     its table took a block and before its views did would leave message_state and
+//     session_days without those rows for good once the retry's block was dropped. Rows are
+//     idempotent, so the second copy changes no answer (docs/cluster.md).
 //
 // The metric queries, like the analysts' queries, need distributed_product_mode = global from
 // the users' profile (deploy/clickhouse-cluster/profile.xml): the driver cannot send a string
@@ -239,7 +244,7 @@ func clusterSettings(cluster string) clickhouse.Settings {
 	if cluster == "" {
 		return nil
 	}
-	return clickhouse.Settings{"insert_distributed_sync": 1}
+	return clickhouse.Settings{"insert_distributed_sync": 1, "insert_deduplicate": 0}
 }
 
 // SyncReplicas waits until the server's replica of every replicated table holds what its

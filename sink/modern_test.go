@@ -22,6 +22,14 @@ import (
 // holds engagementSet; each is run in a session of its own, as the tool takes at most 128 KiB
 // of SQL at once.
 func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
+	checkOnModern(t, "", Statements)
+}
+
+// checkOnModern builds databases chatpulse and engagement with ddl on the modern server,
+// configured by configXML, writes the fixtures, and compares the views, metric queries and
+// README queries with the golden files.
+func checkOnModern(t *testing.T, configXML string, ddl func(db string) []string) {
+	t.Helper()
 	const db, edb = "chatpulse", "engagement"
 	views := []string{"message_facts", "message_receipts"}
 	var stmts []string
@@ -34,7 +42,7 @@ func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
 		stmts = append(stmts, query)
 	}
 
-	stmts = append(stmts, Statements(db)...)
+	stmts = append(stmts, ddl(db)...)
 	for _, view := range append(slices.Clone(views), engagementViews...) {
 		stmts = append(stmts, "SELECT * FROM "+db+"."+view+" LIMIT 1")
 	}
@@ -46,7 +54,7 @@ func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
 	}
 
 	split := len(stmts)
-	stmts = append(stmts, Statements(edb)...)
+	stmts = append(stmts, ddl(edb)...)
 	stmts = append(stmts, insertsSQL(edb, engagementSet())...)
 	for _, view := range engagementViews {
 		read(view, "SELECT * FROM "+edb+"."+view, true)
@@ -65,7 +73,7 @@ func TestSchemaAndQueriesRunOnModernClickHouse(t *testing.T) {
 	defer cancel()
 	var blocks []testenv.ModernResult
 	for _, session := range [][]string{stmts[:split], stmts[split:]} {
-		bs, err := testenv.RunModern(ctx, session)
+		bs, err := testenv.RunModernWithConfig(ctx, configXML, session)
 		if err != nil {
 			t.Fatal(err)
 		}

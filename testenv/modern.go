@@ -19,11 +19,19 @@ type ModernResult struct {
 
 // RunModern runs stmts in order in one session of a current ClickHouse (chDB, embedded, so no
 // server is started) and returns one result per statement. The runner is $CHATPULSE_CH_MODERN,
-// else the workplace's shared/tools/ch-modern above the module root, else the module's own
-// scripts/ch-modern; the last two print the same report. A failed statement is a result, not
+// else the workplace's shared/tools/ch-modern above the module root unless the statements
+// exceed what it takes (sharedToolMaxSQL), else the module's own scripts/ch-modern; the last
+// two print the same report. A failed statement is a result, not
 // an error; an error means the runner could not run or its report does not match stmts.
 func RunModern(ctx context.Context, stmts []string) ([]ModernResult, error) {
-	tool, err := modernRunner()
+	return RunModernWithConfig(ctx, "", stmts)
+}
+
+// RunModernWithConfig is RunModern with configXML as the engine's config.xml (none when
+// empty): chDB reads it from its working directory, so it can define clusters, for example.
+func RunModernWithConfig(ctx context.Context, configXML string, stmts []string) ([]ModernResult, error) {
+	sql := strings.Join(stmts, ";\n") + ";\n"
+	tool, err := modernRunner(len(sql))
 	if err != nil {
 		return nil, err
 	}
@@ -33,8 +41,13 @@ func RunModern(ctx context.Context, stmts []string) ([]ModernResult, error) {
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, "statements.sql")
-	if err := os.WriteFile(file, []byte(strings.Join(stmts, ";\n")+";\n"), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(sql), 0o644); err != nil {
 		return nil, fmt.Errorf("run modern clickhouse: %w", err)
+	}
+	if configXML != "" {
+		if err := os.WriteFile(filepath.Join(dir, "config.xml"), []byte(configXML), 0o644); err != nil {
+			return nil, fmt.Errorf("run modern clickhouse: %w", err)
+		}
 	}
 	cmd := exec.CommandContext(ctx, tool, file)
 	cmd.Dir = dir // chDB reads ./config.xml when there is one
@@ -72,13 +85,21 @@ func modernHead(q string) string {
 	return h
 }
 
-func modernRunner() (string, error) {
+// sharedToolMaxSQL is the most SQL the workplace's tool takes: it hands the statements to node
+// in one environment variable, which Linux bounds at 128 KiB (MAX_ARG_STRLEN) with its name.
+const sharedToolMaxSQL = 128<<10 - 64
+
+// modernRunner picks the runner for sqlBytes of statements.
+func modernRunner(sqlBytes int) (string, error) {
 	if p := os.Getenv("CHATPULSE_CH_MODERN"); p != "" {
 		return p, nil
 	}
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
+	}
+	if sqlBytes > sharedToolMaxSQL {
+		return filepath.Join(root, "scripts", "ch-modern"), nil
 	}
 	for d := filepath.Dir(root); ; d = filepath.Dir(d) {
 		p := filepath.Join(d, "shared", "tools", "ch-modern")

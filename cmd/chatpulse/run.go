@@ -128,11 +128,18 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger, hooks workerHo
 	procErr := proc.Run(procCtx)
 	stopWriter()
 	wErr := <-writerErr
+	// The writer returns context.Canceled only for stopWriter above; any other error stopped
+	// it on its own (an insert no retry mends), and the worker must not exit as if stopped. The
+	// processor it stopped may fail for that same reason, so the writer's error comes first.
+	if wErr != nil && !errors.Is(wErr, context.Canceled) {
+		log.Error("clickhouse writer stopped", "error", wErr)
+		if procErr != nil {
+			log.Error("processor stopped", "error", procErr)
+		}
+		return fmt.Errorf("sink: %w", wErr)
+	}
 	if procErr != nil {
 		return fmt.Errorf("processor: %w", procErr)
-	}
-	if wErr != nil && writerCtx.Err() == nil {
-		return fmt.Errorf("sink: %w", wErr)
 	}
 	return nil
 }
