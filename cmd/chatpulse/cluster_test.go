@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/chatpulse/chatpulse/decode"
-	"github.com/chatpulse/chatpulse/gen"
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
@@ -38,16 +37,7 @@ func TestTwoWorkersOnAClusterYieldTheRowsOfOneServer(t *testing.T) {
 	bin := buildChatpulse(t, dir)
 	ctx := context.Background()
 
-	gcfg := gen.DefaultConfig()
-	gcfg.Days, gcfg.Users, gcfg.Groups, gcfg.Messages = 4, 40, 6, 2000
-	data, err := gen.Engagement(gcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := make([]processor.RawRecord, len(data.Records))
-	for i, r := range data.Records {
-		recs[i] = processor.RawRecord{Key: r.Key, Value: r.Value, TimestampMs: r.TimestampMs}
-	}
+	data, recs := engagementInput(t, 4, 40, 6, 2000)
 
 	broker, err := testenv.StartKafkaProcess(ctx, bin, "")
 	if err != nil {
