@@ -19,6 +19,7 @@ func DecodeOnly(ctx context.Context, cfg Config, want int, extra ...kgo.Opt) (in
 		kgo.ConsumeTopics(cfg.InputTopics.Topics()...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxBytes(cfg.FetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(cfg.FetchMaxPartitionBytes),
 	)
 	if err != nil {
 		return 0, err

@@ -38,9 +38,14 @@ type Config struct {
 	// needs an id of its own, stable across restarts (a StatefulSet's pod name).
 	InstanceID     string        `envconfig:"KAFKA_INSTANCE_ID"`
 	CommitInterval time.Duration `envconfig:"COMMIT_INTERVAL" default:"2s"`
-	// FetchMaxBytes bounds the bytes one fetch may return, and so the records buffered before
-	// workers take them.
-	FetchMaxBytes int32 `envconfig:"KAFKA_FETCH_MAX_BYTES" default:"16777216"`
+	// FetchMaxBytes bounds the bytes one fetch may return. An uncompressed record shares its
+	// response's buffer, so one record waiting in a partition's queue keeps the whole response
+	// in memory; small fetches keep that small.
+	FetchMaxBytes int32 `envconfig:"KAFKA_FETCH_MAX_BYTES" default:"4194304"`
+	// FetchMaxPartitionBytes bounds the bytes one fetch returns for one partition, and so the
+	// size of the batches that wait in a partition's queue; a record batch larger than it is
+	// still returned whole.
+	FetchMaxPartitionBytes int32 `envconfig:"KAFKA_FETCH_MAX_PARTITION_BYTES" default:"262144"`
 	// HandoffTimeout bounds how long a member that gives partitions up (on rebalance or
 	// shutdown) waits for the sink to make their rows durable before committing what is.
 	HandoffTimeout time.Duration `envconfig:"HANDOFF_TIMEOUT" default:"20s"`
@@ -71,21 +76,22 @@ const (
 // DefaultConfig returns the configuration the default tags describe.
 func DefaultConfig() Config {
 	return Config{
-		Dial:              Dial{Brokers: []string{"127.0.0.1:9092"}, SASLMechanism: SASLNone},
-		InputTopics:       TopicFormats{"chat.events": decode.FormatAuto},
-		Group:             "chatpulse",
-		Partitions:        12,
-		ReplicationFactor: -1,
-		DLQTopic:          "chatpulse.dlq",
-		SessionTimeout:    45 * time.Second,
-		GroupProtocol:     GroupClassic,
-		CommitInterval:    2 * time.Second,
-		FetchMaxBytes:     16 << 20,
-		HandoffTimeout:    20 * time.Second,
-		SnapshotInterval:  30 * time.Second,
-		IdleTimeout:       time.Minute,
-		PurgeInterval:     time.Minute,
-		SnapshotsKept:     3,
+		Dial:                   Dial{Brokers: []string{"127.0.0.1:9092"}, SASLMechanism: SASLNone},
+		InputTopics:            TopicFormats{"chat.events": decode.FormatAuto},
+		Group:                  "chatpulse",
+		Partitions:             12,
+		ReplicationFactor:      -1,
+		DLQTopic:               "chatpulse.dlq",
+		SessionTimeout:         45 * time.Second,
+		GroupProtocol:          GroupClassic,
+		CommitInterval:         2 * time.Second,
+		FetchMaxBytes:          4 << 20,
+		FetchMaxPartitionBytes: 256 << 10,
+		HandoffTimeout:         20 * time.Second,
+		SnapshotInterval:       30 * time.Second,
+		IdleTimeout:            time.Minute,
+		PurgeInterval:          time.Minute,
+		SnapshotsKept:          3,
 	}
 }
 
@@ -137,6 +143,9 @@ func (c Config) Validate() error {
 	}
 	if c.FetchMaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_FETCH_MAX_BYTES: must be at least 1048576, got %d", c.FetchMaxBytes))
+	}
+	if c.FetchMaxPartitionBytes < 64<<10 || c.FetchMaxPartitionBytes > c.FetchMaxBytes {
+		errs = append(errs, fmt.Errorf("CHATPULSE_KAFKA_FETCH_MAX_PARTITION_BYTES: must be between 65536 and CHATPULSE_KAFKA_FETCH_MAX_BYTES (%d), got %d", c.FetchMaxBytes, c.FetchMaxPartitionBytes))
 	}
 	if c.HandoffTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("CHATPULSE_HANDOFF_TIMEOUT: must be at least 1s, got %s", c.HandoffTimeout))

@@ -138,6 +138,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxBytes(p.cfg.FetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(p.cfg.FetchMaxPartitionBytes),
 		// A fetch waiting for data on idle partitions delays partitions that have data or were
 		// just assigned: wait at most half a second, as Kafka's own consumer does.
 		kgo.FetchMaxWait(500 * time.Millisecond),

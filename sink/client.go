@@ -235,6 +235,9 @@ func boolColumn[R any](name string, f func(*R) bool) column[R] {
 	}}
 }
 
+// blockRows is how many rows an insert sends per block.
+const blockRows = 8192
+
 func insertTable[R any](ctx context.Context, c *Client, t table[R], rs []R) error {
 	if len(rs) == 0 {
 		return nil
@@ -248,10 +251,24 @@ func insertTable[R any](ctx context.Context, c *Client, t table[R], rs []R) erro
 	if err != nil {
 		return fmt.Errorf("insert %s: %w", t.name, err)
 	}
-	for i, col := range t.columns {
-		if err := b.Column(i).Append(col.build(rs)); err != nil {
+	// The rows go as blocks of blockRows, each encoded into the same reused buffers, so the
+	// encoded insert never holds more than one block; the server squashes the blocks of one
+	// INSERT back into one part (min_insert_block_size_rows), so a large insert still makes one
+	// part per partition and merges as little as before.
+	for start := 0; start < len(rs); start += blockRows {
+		chunk := rs[start:min(start+blockRows, len(rs))]
+		for i, col := range t.columns {
+			if err := b.Column(i).Append(col.build(chunk)); err != nil {
+				_ = b.Abort()
+				return fmt.Errorf("insert %s: column %s: %w", t.name, col.name, err)
+			}
+		}
+		if start+blockRows >= len(rs) {
+			break // Send writes the last block
+		}
+		if err := b.Flush(); err != nil {
 			_ = b.Abort()
-			return fmt.Errorf("insert %s: column %s: %w", t.name, col.name, err)
+			return fmt.Errorf("insert %s: %w", t.name, err)
 		}
 	}
 	if err := b.Send(); err != nil {

@@ -21,7 +21,7 @@ type Config struct {
 	PasswordFile   secret.File   `envconfig:"CLICKHOUSE_PASSWORD_FILE"`
 	FlushInterval  time.Duration `envconfig:"FLUSH_INTERVAL" default:"1s"`
 	FlushRows      int           `envconfig:"FLUSH_ROWS" default:"50000"`
-	MaxPendingRows int           `envconfig:"SINK_MAX_PENDING_ROWS" default:"200000"`
+	MaxPendingRows int           `envconfig:"SINK_MAX_PENDING_ROWS" default:"100000"`
 	DialTimeout    time.Duration `envconfig:"CLICKHOUSE_DIAL_TIMEOUT" default:"5s"`
 	// Cluster, when set, is the name of a cluster in the servers' remote_servers: migrations
 	// create the sharded, replicated schema of docs/cluster.md on it. Empty is one server.
@@ -56,7 +56,7 @@ func DefaultConfig() Config {
 		User:           "default",
 		FlushInterval:  time.Second,
 		FlushRows:      50000,
-		MaxPendingRows: 200_000,
+		MaxPendingRows: 100_000,
 		DialTimeout:    5 * time.Second,
 	}
 }

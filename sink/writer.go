@@ -27,6 +27,8 @@ type Writer struct {
 	// buf and acks are the submissions not yet taken by a flush, in submission order.
 	buf  rows.Set
 	acks []func()
+	// text holds the strings of buf's rows (see text.go).
+	text text
 	// bufSince is when the oldest submission in buf arrived; zero when buf holds none.
 	bufSince time.Time
 	// pending counts the rows submitted and not yet durable, in buf or in the flush under way;
@@ -66,10 +68,11 @@ func NewWriter(c *Client, cfg Config, log *slog.Logger) *Writer {
 // ErrWriterStopped is returned by Submit and Flush once Run has returned.
 var ErrWriterStopped = errors.New("writer stopped")
 
-// Submit copies the rows of set into the writer, so the caller may reuse set at once, and
-// calls ack on the flusher goroutine once they, and everything submitted before them, are
-// durable in ClickHouse. ack may be nil; an empty set with an ack is a marker that fires after
-// all earlier submissions. Acks fire in submission order and must be cheap.
+// Submit copies the rows of set, and their strings, into the writer, so the caller may reuse
+// set at once and the waiting rows keep nothing else in memory, and calls ack on the flusher
+// goroutine once they, and everything submitted before them, are durable in ClickHouse. ack
+// may be nil; an empty set with an ack is a marker that fires after all earlier submissions.
+// Acks fire in submission order and must be cheap.
 //
 // Submit blocks while the writer holds MaxPendingRows rows or more that are not yet durable;
 // the bound is checked before adding, so it can be exceeded by at most one set. It returns
@@ -111,7 +114,9 @@ func (w *Writer) enqueue(ctx context.Context, set *rows.Set, ack func(), flush b
 		w.bufSince = time.Now()
 	}
 	if n > 0 {
+		from := countRows(&w.buf)
 		w.buf.Append(set)
+		w.text.detach(&w.buf, from)
 		w.pending += n
 	}
 	if ack != nil {
@@ -207,6 +212,7 @@ func (w *Writer) run(ctx context.Context) error {
 			!w.bufSince.IsZero() && time.Since(w.bufSince) >= w.cfg.FlushInterval
 		if due {
 			batch, w.buf = w.buf, batch
+			w.text.reset() // batch's rows keep their strings' chunks alive
 			acks, w.acks = w.acks, acks[:0]
 			w.bufSince, w.flushNow = time.Time{}, false
 		} else if !w.bufSince.IsZero() {

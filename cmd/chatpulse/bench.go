@@ -38,6 +38,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	held := fs.Int("held", 1_000_000, "messages to hold in join state for the heap-per-message figure")
 	outage := fs.Duration("outage", 0, "stop ClickHouse this long once records flow in (b), and report the worker's memory meanwhile")
 	flushRows := fs.Int("flush-rows", sink.DefaultConfig().FlushRows, "rows per ClickHouse insert (CHATPULSE_FLUSH_ROWS)")
+	maxPending := fs.Int("max-pending-rows", sink.DefaultConfig().MaxPendingRows, "rows waiting for ClickHouse before partitions stop (CHATPULSE_SINK_MAX_PENDING_ROWS); raised to twice -flush-rows")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the full-pipeline run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file when every raw record is routed (the largest backlog)")
 	if err := fs.Parse(args); err != nil {
@@ -100,7 +101,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// while records flow, batches are flushed by size anyway.
 	cfg.Sink.FlushInterval = 200 * time.Millisecond
 	cfg.Sink.FlushRows = *flushRows
-	cfg.Sink.MaxPendingRows = max(cfg.Sink.MaxPendingRows, 2**flushRows)
+	cfg.Sink.MaxPendingRows = max(*maxPending, 2**flushRows)
 	cfg.Processor.CommitInterval = 200 * time.Millisecond
 
 	chPid := findProcess("clickhouse-server", ch.Dir())

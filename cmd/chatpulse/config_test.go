@@ -87,6 +87,8 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{"a dead-letter retention under an hour is rejected", "CHATPULSE_DLQ_RETENTION", "10m"},
 		{"a broker URL with credentials is rejected", "CHATPULSE_KAFKA_BROKERS", "sasl://u:p@kafka:9092"},
 		{"a static member id with a slash is rejected", "CHATPULSE_KAFKA_INSTANCE_ID", "pod/0"},
+		{"a partition fetch limit under 64 KiB is rejected", "CHATPULSE_KAFKA_FETCH_MAX_PARTITION_BYTES", "1024"},
+		{"a partition fetch limit above the fetch limit is rejected", "CHATPULSE_KAFKA_FETCH_MAX_PARTITION_BYTES", "8388608"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
