@@ -24,6 +24,7 @@ test: test-deps vet broker unit peers fuzz
 vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@if git grep -nE '^(<<<<<<<|>>>>>>>) ' -- . ; then echo "merge conflict markers left in the files above"; exit 1; fi
 
 ## broker: name the broker and version the promise suites run on, by starting it once
 broker:
