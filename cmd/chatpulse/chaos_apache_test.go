@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/processor"
-	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
 
@@ -194,14 +192,7 @@ func testChaosOnApacheKafka(t *testing.T, harsh bool) {
 		}
 	}
 
-	scfg := sink.DefaultConfig()
-	scfg.Addr, scfg.Database = c.ch.Addr(), chaosDatabase
-	client, err := sink.Open(ctx, scfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	compareWithExpected(t, client, data.Expected)
+	compareDatabase(t, c.ch.Addr(), chaosDatabase, data.Expected)
 
 	rows := 0
 	for _, v := range data.Expected.Views() {

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/processor"
-	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
 
@@ -117,14 +115,7 @@ func TestBothGroupProtocolsCarryThePipelineOnApacheKafka(t *testing.T) {
 					t.Error(err)
 				}
 			}
-			scfg := sink.DefaultConfig()
-			scfg.Addr, scfg.Database = ch.Addr(), database
-			client, err := sink.Open(ctx, scfg, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
-			compareWithExpected(t, client, data.Expected)
+			compareDatabase(t, ch.Addr(), database, data.Expected)
 			figures := fmt.Sprintf("group protocol %s on Apache Kafka %s: every partition owned by the running workers %s after 3 workers were started, "+
 				"%s after a 4th was started, %s after a SIGTERM, %s after a SIGKILL (session timeout 6 s)",
 				protocol, kafka.Version(), first.Round(100*time.Millisecond), join.Round(100*time.Millisecond),

@@ -168,14 +168,7 @@ func TestChaosYieldsTheRowsOfACleanRun(t *testing.T) {
 		c.logf("worker %s stopped", w.name)
 	}
 
-	scfg := sink.DefaultConfig()
-	scfg.Addr, scfg.Database = c.ch.Addr(), chaosDatabase
-	client, err := sink.Open(ctx, scfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	compareWithExpected(t, client, data.Expected)
+	compareDatabase(t, c.ch.Addr(), chaosDatabase, data.Expected)
 
 	if !t.Failed() {
 		summary := fmt.Sprintf("chaos: survived %s, %s, %s and %s (%d records, %d worker processes, %s)",
@@ -361,6 +354,20 @@ func waitNoLag(t *testing.T, f *fleet, cfg processor.Config, timeout time.Durati
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Fatalf("the group did not catch up within %s: lag %d, last error %v", timeout, lag, err)
+}
+
+// compareDatabase compares the contract views and metrics of database on the ClickHouse
+// server at addr with the generator's expected rows.
+func compareDatabase(t *testing.T, addr, database string, e gen.Expected) {
+	t.Helper()
+	scfg := sink.DefaultConfig()
+	scfg.Addr, scfg.Database = addr, database
+	client, err := sink.Open(context.Background(), scfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	compareWithExpected(t, client, e)
 }
 
 // compareWithExpected compares every contract view and documented metric with the generator's

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/processor"
-	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
 
@@ -108,12 +106,5 @@ func TestAStaticMemberKilledAndRestartedTakesItsPartitionsBackAtOnce(t *testing.
 	if err := f.remove(0).stop(chaosStopTimeout); err != nil {
 		t.Error(err)
 	}
-	scfg := sink.DefaultConfig()
-	scfg.Addr, scfg.Database = ch.Addr(), database
-	client, err := sink.Open(ctx, scfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	compareWithExpected(t, client, data.Expected)
+	compareDatabase(t, ch.Addr(), database, data.Expected)
 }
