@@ -2,7 +2,7 @@
 # runs the whole test suite. Both install what they need first.
 
 GO        ?= go
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 200000x
 BENCH_EVENTS ?= 1000000
 BENCH_MESSAGES ?= 10000000
 
@@ -43,7 +43,7 @@ unit:
 peers:
 	mvn -q -B -f bench/peers/pom.xml verify
 
-## fuzz: run every fuzz target for FUZZTIME each
+## fuzz: run every fuzz target for FUZZTIME each (a count of executions, as -fuzztime takes it)
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
