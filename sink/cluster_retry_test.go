@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/chatpulse/chatpulse/testenv"
 )
 
 // TestARetriedInsertFeedsTheMaterializedViewsItsFirstAttemptDidNot reproduces, without a kill,
@@ -19,15 +17,9 @@ import (
 // The views are detached on every server during the first write, which leaves the tables in
 // the state the kill left them.
 func TestARetriedInsertFeedsTheMaterializedViewsItsFirstAttemptDidNot(t *testing.T) {
-	cluster := testenv.ClickHouseClusterForTest(t, 2, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	one := migratedClient(t)
-	db := testDatabase(t)
-	c := clusterClient(t, cluster.Node(1, 1), db)
-	if err := c.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cluster, one, db, c := migratedCluster(t, ctx)
 	set := bothFixtures()
 	if err := one.Insert(ctx, set); err != nil {
 		t.Fatal(err)

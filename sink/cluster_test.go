@@ -55,6 +55,20 @@ func clusterClient(t *testing.T, node *testenv.ClusterNode, db string) *Client {
 	return openClient(t, cfg)
 }
 
+// migratedCluster starts a 2x2 cluster and returns it with a migrated one-server client, a
+// database name and a client of that database migrated on the cluster through its first node.
+func migratedCluster(t *testing.T, ctx context.Context) (*testenv.ClickHouseCluster, *Client, string, *Client) {
+	t.Helper()
+	cluster := testenv.ClickHouseClusterForTest(t, 2, 2)
+	one := migratedClient(t)
+	db := testDatabase(t)
+	c := clusterClient(t, cluster.Node(1, 1), db)
+	if err := c.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return cluster, one, db, c
+}
+
 // answers is every contract view's snapshot and every metric's result, by name.
 func answers(t *testing.T, ctx context.Context, c *Client) map[string][]string {
 	t.Helper()
@@ -120,15 +134,9 @@ func syncReplicas(t *testing.T, ctx context.Context, cluster *testenv.ClickHouse
 }
 
 func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T) {
-	cluster := testenv.ClickHouseClusterForTest(t, 2, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	one := migratedClient(t)
-	db := testDatabase(t)
-	c := clusterClient(t, cluster.Node(1, 1), db)
-	if err := c.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	cluster, one, db, c := migratedCluster(t, ctx)
 
 	set := bothFixtures()
 	for _, s := range append(parts(set, 4), set) {

@@ -95,8 +95,12 @@ func runPending(ctx context.Context, r peersbench.Run, names []string, bin, chAd
 	return out, nil
 }
 
-// restoredLine finds chatpulse's own account of a restore in its log.
-var restoredLine = regexp.MustCompile(`msg="partition state restored".*`)
+// restoredLine finds chatpulse's own account of a restore in its log, and logField each
+// key=value of it.
+var (
+	restoredLine = regexp.MustCompile(`msg="partition state restored".*`)
+	logField     = regexp.MustCompile(`\b(\w+)=(\S+)`)
+)
 
 // chatpulseRestore is what the log says of the restore: its time, records replayed and
 // snapshot size.
@@ -105,10 +109,14 @@ func chatpulseRestore(log string) string {
 	if m == "" {
 		return "no restore logged"
 	}
+	fields := map[string]string{}
+	for _, f := range logField.FindAllStringSubmatch(m, -1) {
+		fields[f[1]] = f[2]
+	}
 	var parts []string
 	for _, key := range []string{"took", "replayed", "snapshot_bytes", "snapshot_load"} {
-		if v := regexp.MustCompile(`\b` + key + `=(\S+)`).FindStringSubmatch(m); v != nil {
-			parts = append(parts, key+" "+v[1])
+		if v, ok := fields[key]; ok {
+			parts = append(parts, key+" "+v)
 		}
 	}
 	return strings.Join(parts, ", ")
