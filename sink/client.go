@@ -26,6 +26,9 @@ type Client struct {
 	syncInsert bool
 	// cluster is Config.Cluster: empty for one server.
 	cluster string
+	// opts are the connection's options, from which a cluster client opens connections to
+	// each shard (alterEachShard).
+	opts clickhouse.Options
 }
 
 // Open connects to ClickHouse over the native protocol and checks that the server answers. It
@@ -46,7 +49,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 	if cfg.TLS && cfg.TLSInsecureSkipVerify {
 		log.Warn("CHATPULSE_CLICKHOUSE_TLS_INSECURE_SKIP_VERIFY is set: the server's certificate is not verified, anyone on the path can read and change the traffic")
 	}
-	conn, err := clickhouse.Open(&clickhouse.Options{
+	opts := clickhouse.Options{
 		Addr: []string{cfg.Addr},
 		Auth: clickhouse.Auth{
 			Database: "default",
@@ -56,7 +59,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		TLS:         tlsCfg,
 		DialTimeout: cfg.DialTimeout,
 		Settings:    clusterSettings(cfg.Cluster),
-	})
+	}
+	conn, err := clickhouse.Open(&opts)
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse %s: %w", cfg.Addr, err)
 	}
@@ -77,6 +81,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		version:    fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch),
 		syncInsert: v.Major > 21 || v.Major == 21 && v.Minor >= 11,
 		cluster:    cfg.Cluster,
+		opts:       opts,
 	}
 	log.Info("clickhouse connected", "addr", cfg.Addr, "user", cfg.User, "database", cfg.Database,
 		"tls", cfg.TLS, "server", sv.Name, "version", c.version)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -59,32 +60,57 @@ var (
 	createViewStmt     = regexp.MustCompile(`^CREATE VIEW IF NOT EXISTS \{db\}\.(\w+) AS\b`)
 	createMatViewStmt  = regexp.MustCompile(`^CREATE MATERIALIZED VIEW IF NOT EXISTS \{db\}\.(\w+)\b`)
 	alterStmt          = regexp.MustCompile(`^ALTER TABLE \{db\}\.(\w+) `)
+	addColumnStmt      = regexp.MustCompile(`(?s)^ALTER TABLE \{db\}\.(\w+) ADD COLUMN (\w+) (\w+(?:\(.*?\))?)(?:,\s+MODIFY ORDER BY (\(.*\)))?$`)
 	dropStmt           = regexp.MustCompile(`^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
 	insertStmt         = regexp.MustCompile(`^INSERT INTO \{db\}\.(\w+) `)
 	mergeTreeEngine    = regexp.MustCompile(`ENGINE = (\w*)MergeTree\b`)
 	tableRef           = regexp.MustCompile(`\{db\}\.(\w+)\b`)
 	inSubquery         = regexp.MustCompile(`\bIN \(\s*SELECT\b`)
-	modifyOrderBy      = regexp.MustCompile(`\bMODIFY ORDER BY\b`)
-	keyChangeStmt      = regexp.MustCompile(`^ALTER TABLE \{db\}\.(\w+) ADD COLUMN (\w+ \w+),\s+MODIFY ORDER BY (\(.*\))$`)
 	tableEnd           = regexp.MustCompile(`\n\) ENGINE = `)
 	orderBy            = regexp.MustCompile(`ORDER BY \(.*\)$`)
 )
 
-// keyChanges are the one-server ALTERs that add a column to a table's sort key. 18.16 runs no
-// MODIFY ORDER BY ON CLUSTER (code 48, Unsupported type of ALTER query), so on a cluster the
-// local table is created with the column and the key, and the ALTER has no cluster form. A
-// cluster database made before a key change is moved to a new one (docs/cluster.md).
-var keyChanges = []string{addMessagesContentHash}
+// addedColumn is a migration's ALTER: one column added to an internal table and, for a key
+// change, the sort key that takes it.
+type addedColumn struct{ table, column, typ, key string }
 
-// keyChange is the column and sort key that a key change gives table, if one does.
-func keyChange(table string) (column, key string, ok bool) {
-	for _, stmt := range keyChanges {
-		m := keyChangeStmt.FindStringSubmatch(stmt)
-		if m != nil && m[1] == table {
-			return m[2], m[3], true
+// parseAddColumn reads a migration's ALTER; ok is false for any other statement.
+func parseAddColumn(stmt string) (a addedColumn, ok bool) {
+	m := addColumnStmt.FindStringSubmatch(stmt)
+	if m == nil {
+		return addedColumn{}, false
+	}
+	return addedColumn{table: m[1], column: m[2], typ: m[3], key: m[4]}, true
+}
+
+// laterColumns are the column definitions that the migrations' ALTERs add to table, in order,
+// and the last sort key they give it ("" for none). A cluster creates the local table with
+// them, so a new cluster database runs no ALTER of a replicated table: 18.16 runs no MODIFY
+// ORDER BY ON CLUSTER (code 48), and an ALTER ON CLUSTER of a replicated table can stop its
+// DDL worker for good (docs/cluster.md). Rows written before a later migration hold the
+// column's default, as ADD COLUMN gives them on one server.
+func laterColumns(table string) (columns []string, key string) {
+	for _, m := range migrations {
+		for _, stmt := range m.Alters {
+			if a, ok := parseAddColumn(stmt); ok && a.table == table {
+				columns = append(columns, a.column+" "+a.typ)
+				if a.key != "" {
+					key = a.key
+				}
+			}
 		}
 	}
-	return "", "", false
+	return columns, key
+}
+
+// distributedTable is the Distributed table name over name_local on cluster, sharded by key
+// ("" for a view, whose Distributed table is never inserted into).
+func distributedTable(name, key, cluster string) string {
+	engine := fmt.Sprintf("Distributed(%s, {db}, %s_local)", cluster, name)
+	if key != "" {
+		engine = fmt.Sprintf("Distributed(%s, {db}, %s_local, %s)", cluster, name, key)
+	}
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS {db}.%s ON CLUSTER %s AS {db}.%s_local ENGINE = %s", name, cluster, name, engine)
 }
 
 // clusterForm returns the statements that do on cluster what stmt does on one server. stmt
@@ -92,13 +118,6 @@ func keyChange(table string) (column, key string, ok bool) {
 // cluster must be a plain identifier (Config.Validate checks it).
 func clusterForm(stmt, cluster string) ([]string, error) {
 	on := " ON CLUSTER " + cluster
-	distributed := func(name, key string) string {
-		engine := fmt.Sprintf("Distributed(%s, {db}, %s_local)", cluster, name)
-		if key != "" {
-			engine = fmt.Sprintf("Distributed(%s, {db}, %s_local, %s)", cluster, name, key)
-		}
-		return fmt.Sprintf("CREATE TABLE IF NOT EXISTS {db}.%s%s AS {db}.%s_local ENGINE = %s", name, on, name, engine)
-	}
 	switch {
 	case createDatabaseStmt.MatchString(stmt):
 		return []string{stmt + on}, nil
@@ -114,20 +133,23 @@ func clusterForm(stmt, cluster string) ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("cluster schema: table %s has no sharding key", name)
 		}
-		if column, order, ok := keyChange(name); ok {
-			rest = tableEnd.ReplaceAllLiteralString(rest, ",\n    "+column+"\n) ENGINE = ")
-			rest = orderBy.ReplaceAllLiteralString(rest, "ORDER BY "+order)
+		columns, sortKey := laterColumns(name)
+		if len(columns) > 0 {
+			rest = tableEnd.ReplaceAllLiteralString(rest, ",\n    "+strings.Join(columns, ",\n    ")+"\n) ENGINE = ")
+		}
+		if sortKey != "" {
+			rest = orderBy.ReplaceAllLiteralString(rest, "ORDER BY "+sortKey)
 		}
 		local := "CREATE TABLE IF NOT EXISTS {db}." + name + "_local" + on + " " +
 			replicated(rest, "/clickhouse/tables/{shard}/{db}/"+name)
-		return []string{local, distributed(name, key)}, nil
+		return []string{local, distributedTable(name, key, cluster)}, nil
 
 	case createViewStmt.MatchString(stmt):
 		name := createViewStmt.FindStringSubmatch(stmt)[1]
 		body := stmt[len(createViewStmt.FindString(stmt)):]
 		if perEntityViews[name] {
 			local := "CREATE VIEW IF NOT EXISTS {db}." + name + "_local" + on + " AS" + localRefs(body)
-			return []string{local, distributed(name, "")}, nil
+			return []string{local, distributedTable(name, "", cluster)}, nil
 		}
 		// A subquery over a Distributed table inside a query over another is refused with a
 		// plain IN; GLOBAL IN runs it once and sends its result to every shard.
@@ -139,29 +161,8 @@ func clusterForm(stmt, cluster string) ([]string, error) {
 		return []string{head + on + localRefs(stmt[len(head):])}, nil
 
 	case alterStmt.MatchString(stmt):
-		name := alterStmt.FindStringSubmatch(stmt)[1]
-		rest := stmt[len(alterStmt.FindString(stmt)):]
-		key, ok := shardKeys[name]
-		if !ok {
-			return nil, fmt.Errorf("cluster schema: altered table %s has no sharding key", name)
-		}
-		if modifyOrderBy.MatchString(rest) {
-			if slices.Contains(keyChanges, stmt) {
-				// The local table was created with this column and key.
-				return nil, nil
-			}
-			return nil, fmt.Errorf("cluster schema: sort key change of %s is not in keyChanges", name)
-		}
-		// The local table changes on one replica of each shard and replication carries it to
-		// the others. 18.16 refuses ALTER ON CLUSTER of a table that is not replicated in a
-		// replicated shard, so the Distributed table, which holds no rows once its synchronous
-		// inserts have returned, is made again with the new columns; an insert in between fails
-		// and is retried as any failed insert.
-		return []string{
-			"ALTER TABLE {db}." + name + "_local" + on + " " + rest,
-			"DROP TABLE IF EXISTS {db}." + name + on,
-			distributed(name, key),
-		}, nil
+		// Run by Client.clusterAlter, one shard at a time.
+		return nil, fmt.Errorf("cluster schema: ALTER has no ON CLUSTER form: %.60q", stmt)
 
 	case dropStmt.MatchString(stmt):
 		name := dropStmt.FindStringSubmatch(stmt)[1]
@@ -208,23 +209,37 @@ func clusterForms(stmts []string, cluster string) ([]string, error) {
 	return out, nil
 }
 
-// ClusterStatements returns every DDL statement Migrate may run against database db on
-// cluster, in order.
+// ClusterStatements returns the DDL statements with which Migrate makes database db on cluster,
+// in order. The migrations' ALTERs are not among them: a new database's local tables are
+// created with their columns (laterColumns), and Client.clusterAlter adds them to an older one.
 func ClusterStatements(db, cluster string) ([]string, error) {
 	out, err := clusterForms(bootstrap, cluster)
 	if err != nil {
 		return nil, err
 	}
+	if err := clusterAlters(migrations); err != nil {
+		return nil, err
+	}
 	for _, m := range migrations {
-		for _, part := range [][]string{m.Alters, m.Statements} {
-			forms, err := clusterForms(part, cluster)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, forms...)
+		forms, err := clusterForms(m.Statements, cluster)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, forms...)
 	}
 	return expand(db, out), nil
+}
+
+// clusterAlters checks that every ALTER of ms has a cluster form: it adds one column.
+func clusterAlters(ms []migration) error {
+	for _, m := range ms {
+		for _, stmt := range m.Alters {
+			if _, ok := parseAddColumn(stmt); !ok {
+				return fmt.Errorf("cluster schema: migration %d: no cluster form for %.60q", m.Version, stmt)
+			}
+		}
+	}
+	return nil
 }
 
 // clusterSettings are the session settings of a client of a cluster, nil for one server.

@@ -110,18 +110,12 @@ func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 		if applied[m.Version] || m.Version > version {
 			continue
 		}
-		alters, err := c.forms(m.Alters)
-		if err != nil {
-			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
-		}
 		stmts, err := c.forms(m.Statements)
 		if err != nil {
 			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 		}
-		for _, stmt := range alters {
-			if err := c.conn.Exec(ctx, stmt); err != nil && !isServerCode(err, duplicateColumnCode) {
-				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
-			}
+		if err := c.alter(ctx, m.Alters); err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 		}
 		for _, stmt := range stmts {
 			if err := c.conn.Exec(ctx, stmt); err != nil {
@@ -132,6 +126,23 @@ func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 		}
 		c.log.Info("schema migration applied", "database", c.db, "version", m.Version, "name", m.Name)
+	}
+	return nil
+}
+
+// alter runs a migration's ALTERs, each of which adds a column; one that exists already is no
+// error.
+func (c *Client) alter(ctx context.Context, alters []string) error {
+	for _, stmt := range alters {
+		if c.cluster != "" {
+			if err := c.clusterAlter(ctx, stmt); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := c.conn.Exec(ctx, strings.ReplaceAll(stmt, "{db}", c.db)); err != nil && !isServerCode(err, duplicateColumnCode) {
+			return err
+		}
 	}
 	return nil
 }

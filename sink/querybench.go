@@ -54,6 +54,7 @@ func (c *Client) LoadSynthetic(ctx context.Context, l SyntheticLoad) error {
 	return nil
 }
 
+// hasColumn reports whether the server's table in the client's database has column.
 func (c *Client) hasColumn(ctx context.Context, table, column string) (bool, error) {
 	var n uint64
 	err := c.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?",
