@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -160,6 +161,43 @@ func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T)
 					t.Errorf("%s: %s lacks the added column", n.Name, table)
 				}
 			}
+		}
+	})
+
+	t.Run("one insert makes one part in each shard, however many blocks it sends", func(t *testing.T) {
+		// insert_distributed_sync sends each shard its rows as one INSERT, whose blocks the
+		// shard squashes, so parts stay as large as on one server.
+		pdb := testDatabase(t)
+		pc := clusterClient(t, cluster.Node(1, 1), pdb)
+		if err := pc.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		big := &rows.Set{}
+		for i := range 3*blockRows + 1 {
+			big.Messages = append(big.Messages, rows.Message{Source: "s", Tenant: "t", MsgID: fmt.Sprint("m", i), SentAtMs: 1_700_000_000_000 + int64(i)})
+		}
+		if err := pc.Insert(ctx, big); err != nil {
+			t.Fatal(err)
+		}
+		syncReplicas(t, ctx, cluster, pdb)
+		total := uint64(0)
+		for _, n := range cluster.Nodes {
+			q := "SELECT count(), sum(rows), max(level) FROM system.parts WHERE database = '" + pdb + "' AND table = 'messages_local' AND active"
+			lines, err := clusterClient(t, n, pdb).queryLines(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts, rowCount, level uint64
+			if _, err := fmt.Sscanf(lines[0], "%d\t%d\t%d", &parts, &rowCount, &level); err != nil {
+				t.Fatalf("%s: %q: %v", n.Name, lines[0], err)
+			}
+			if parts != 1 || level != 0 {
+				t.Errorf("%s: %d parts of level up to %d from one insert, want one unmerged part", n.Name, parts, level)
+			}
+			total += rowCount
+		}
+		if want := uint64(2 * len(big.Messages)); total != want {
+			t.Errorf("the replicas hold %d rows, want %d (each row on both replicas of its shard)", total, want)
 		}
 	})
 
