@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/testenv"
 )
@@ -31,55 +29,24 @@ func TestBothGroupProtocolsCarryThePipelineOnApacheKafka(t *testing.T) {
 			brokers := kafka.Brokers()
 			ctx := context.Background()
 			topic, group, database := "proto."+protocol, "proto-"+protocol, "proto_"+protocol
-			if err := processor.CreateTopic(ctx, processor.Dial{Brokers: brokers}, topic, chaosPartitions); err != nil {
-				t.Fatal(err)
-			}
+			g := newGroupRun(t, bin, brokers, ch, topic, group, database, map[string]string{
+				"CHATPULSE_KAFKA_GROUP_PROTOCOL":  protocol,
+				"CHATPULSE_KAFKA_SESSION_TIMEOUT": "6s", // the brokers' group.consumer.session.timeout.ms too
+				"CHATPULSE_HANDOFF_TIMEOUT":       "2s",
+			})
 			if err := processor.Produce(ctx, processor.Dial{Brokers: brokers}, topic, recs); err != nil {
 				t.Fatal(err)
 			}
-			admin, err := testenv.NewAdmin(brokers)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer admin.Close()
-			f := &fleet{t: t, bin: bin, dir: t.TempDir(), env: workerEnv(map[string]string{
-				"CHATPULSE_KAFKA_BROKERS":         strings.Join(brokers, ","),
-				"CHATPULSE_KAFKA_GROUP_PROTOCOL":  protocol,
-				"CHATPULSE_INPUT_TOPICS":          topic + "=auto",
-				"CHATPULSE_GROUP":                 group,
-				"CHATPULSE_CLICKHOUSE_ADDR":       ch.Addr(),
-				"CHATPULSE_CLICKHOUSE_DATABASE":   database,
-				"CHATPULSE_KAFKA_SESSION_TIMEOUT": "6s", // the brokers' group.consumer.session.timeout.ms too
-				"CHATPULSE_COMMIT_INTERVAL":       "200ms",
-				"CHATPULSE_FLUSH_INTERVAL":        "200ms",
-				"CHATPULSE_HANDOFF_TIMEOUT":       "2s",
-				"CHATPULSE_HTTP_ADDR":             "",
-				"CHATPULSE_LOG_LEVEL":             "info",
-			})}
-			t.Cleanup(f.killAll)
-			t.Cleanup(func() {
-				if t.Failed() {
-					t.Logf("worker logs:\n%s", f.logs())
-				}
-			})
-			consumer := protocol == processor.GroupConsumer
+			f := g.f
 			// owned waits until members workers own every partition and says how long that took
 			// since start.
 			owned := func(members int, start time.Time) time.Duration {
 				t.Helper()
-				var last testenv.GroupState
-				var lastErr error
-				for time.Since(start) < 2*time.Minute {
-					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-					last, lastErr = admin.Group(ctx, group, consumer)
-					cancel()
-					if lastErr == nil && last.Stable && len(last.Members) == members && last.Assigned == 2*chaosPartitions {
-						return time.Since(start)
-					}
-					time.Sleep(100 * time.Millisecond)
-				}
-				t.Fatalf("the %s group never had %d members owning every partition: last %+v, %v", protocol, members, last, lastErr)
-				return 0
+				g.waitGroup(t, protocol == processor.GroupConsumer, 2*time.Minute, fmt.Sprintf("%d members owning every partition", members),
+					func(s testenv.GroupState) bool {
+						return s.Stable && len(s.Members) == members && s.Assigned == 2*chaosPartitions
+					})
+				return time.Since(start)
 			}
 			start := time.Now()
 			for range 3 {
@@ -101,13 +68,9 @@ func TestBothGroupProtocolsCarryThePipelineOnApacheKafka(t *testing.T) {
 				t.Fatal(err)
 			}
 			crash := owned(2, start)
-			pcfg := processor.DefaultConfig()
-			pcfg.Brokers = brokers
-			pcfg.InputTopics = processor.TopicFormats{topic: decode.FormatAuto}
-			pcfg.Group = group
-			waitNoLag(t, f, pcfg, 2*time.Minute)
+			waitNoLag(t, f, g.pcfg, 2*time.Minute)
 			// Only an idempotent (or transactional) producer leaves producer state on the leaders.
-			if n, err := admin.Producers(ctx, pcfg.RepartitionTopic()); err != nil || n == 0 {
+			if n, err := g.admin.Producers(ctx, g.pcfg.RepartitionTopic()); err != nil || n == 0 {
 				t.Errorf("the repartition topic's leaders know %d producer ids (%v): the producer is not idempotent", n, err)
 			}
 			for len(f.running) > 0 {

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/chatpulse/chatpulse/decode"
 	"github.com/chatpulse/chatpulse/processor"
 	"github.com/chatpulse/chatpulse/testenv"
 )
@@ -33,54 +31,18 @@ func TestAStaticMemberKilledAndRestartedTakesItsPartitionsBackAtOnce(t *testing.
 	brokers := kafka.Brokers()
 	ctx := context.Background()
 	const topic, group, database = "static", "static", "static_member"
-	if err := processor.CreateTopic(ctx, processor.Dial{Brokers: brokers}, topic, chaosPartitions); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := testenv.NewAdmin(brokers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	f := &fleet{t: t, bin: bin, dir: t.TempDir(), env: workerEnv(map[string]string{
-		"CHATPULSE_KAFKA_BROKERS":         strings.Join(brokers, ","),
+	g := newGroupRun(t, bin, brokers, ch, topic, group, database, map[string]string{
 		"CHATPULSE_KAFKA_INSTANCE_ID":     "static-worker-1",
 		"CHATPULSE_KAFKA_SESSION_TIMEOUT": staticSessionTimeout.String(),
-		"CHATPULSE_INPUT_TOPICS":          topic + "=auto",
-		"CHATPULSE_GROUP":                 group,
-		"CHATPULSE_CLICKHOUSE_ADDR":       ch.Addr(),
-		"CHATPULSE_CLICKHOUSE_DATABASE":   database,
-		"CHATPULSE_COMMIT_INTERVAL":       "200ms",
-		"CHATPULSE_FLUSH_INTERVAL":        "200ms",
-		"CHATPULSE_HTTP_ADDR":             "",
-		"CHATPULSE_LOG_LEVEL":             "info",
-	})}
-	t.Cleanup(f.killAll)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("worker logs:\n%s", f.logs())
-		}
 	})
+	f, pcfg := g.f, g.pcfg
 	// owned waits until one member other than those in before owns every partition.
 	owned := func(before []string, timeout time.Duration) []string {
 		t.Helper()
-		var last testenv.GroupState
-		var lastErr error
-		for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			last, lastErr = admin.Group(ctx, group, false)
-			cancel()
-			if lastErr == nil && last.Stable && len(last.Members) == 1 && !slices.Contains(before, last.Members[0]) &&
-				last.Assigned == 2*chaosPartitions {
-				return last.Members
-			}
-		}
-		t.Fatalf("no new member owned every partition within %s: last %+v, %v", timeout, last, lastErr)
-		return nil
+		return g.waitGroup(t, false, timeout, "one new member owning every partition", func(s testenv.GroupState) bool {
+			return s.Stable && len(s.Members) == 1 && !slices.Contains(before, s.Members[0]) && s.Assigned == 2*chaosPartitions
+		}).Members
 	}
-	pcfg := processor.DefaultConfig()
-	pcfg.Brokers = brokers
-	pcfg.InputTopics = processor.TopicFormats{topic: decode.FormatAuto}
-	pcfg.Group = group
 
 	half := len(recs) / 2
 	if err := processor.Produce(ctx, processor.Dial{Brokers: brokers}, topic, recs[:half]); err != nil {
