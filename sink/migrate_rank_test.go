@@ -23,17 +23,7 @@ func TestMigrationToRankedCopies(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	views := []string{"message_facts", "message_receipts"}
-	check := func(t *testing.T) {
-		t.Helper()
-		for _, view := range views {
-			lines, err := c.Snapshot(ctx, view)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkGolden(t, view, lines)
-		}
-	}
+	check := func(t *testing.T) { t.Helper(); goldenViews(t, ctx, c, "message_facts", "message_receipts") }
 	check(t)
 
 	if err := c.Migrate(ctx); err != nil {
@@ -49,17 +39,7 @@ func TestMigrationToRankedCopies(t *testing.T) {
 	})
 
 	t.Run("applying the migration again changes nothing", func(t *testing.T) {
-		m := migrations[3]
-		for _, stmt := range expand(c.db, m.Alters) {
-			if err := c.conn.Exec(ctx, stmt); err != nil && !isServerCode(err, duplicateColumnCode) {
-				t.Fatal(err)
-			}
-		}
-		for _, stmt := range expand(c.db, m.Statements) {
-			if err := c.conn.Exec(ctx, stmt); err != nil {
-				t.Fatal(err)
-			}
-		}
+		reapplyMigration(t, ctx, c, migrations[3])
 		if err := c.Insert(ctx, set); err != nil {
 			t.Fatal(err)
 		}

@@ -29,16 +29,7 @@ func TestMigrationFromTheViewSchema(t *testing.T) {
 			}
 		}
 	}
-	check := func(t *testing.T) {
-		t.Helper()
-		for _, view := range []string{"message_facts", "message_receipts"} {
-			lines, err := c.Snapshot(ctx, view)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkGolden(t, view, lines)
-		}
-	}
+	check := func(t *testing.T) { t.Helper(); goldenViews(t, ctx, c, "message_facts", "message_receipts") }
 	check(t)
 
 	if err := c.Migrate(ctx); err != nil {

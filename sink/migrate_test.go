@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -63,5 +64,35 @@ func TestStatementsNameTheDatabaseEverywhere(t *testing.T) {
 		if !idempotent {
 			t.Errorf("statement is not an idempotent step in analytics: %.80q", s)
 		}
+	}
+}
+
+// reapplyMigration runs migration m's ALTERs and statements again, as a second worker that
+// migrates at the same time would.
+func reapplyMigration(t *testing.T, ctx context.Context, c *Client, m migration) {
+	t.Helper()
+	if err := c.alter(ctx, m.Alters); err != nil {
+		t.Fatal(err)
+	}
+	stmts, err := c.forms(m.Statements)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range stmts {
+		if err := c.conn.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// goldenViews checks each view's snapshot against its golden file.
+func goldenViews(t *testing.T, ctx context.Context, c *Client, views ...string) {
+	t.Helper()
+	for _, view := range views {
+		lines, err := c.Snapshot(ctx, view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, view, lines)
 	}
 }

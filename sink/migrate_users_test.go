@@ -87,17 +87,7 @@ func TestMigrationToUserDays(t *testing.T) {
 	})
 
 	t.Run("applying the migration again and writing the rows again change nothing", func(t *testing.T) {
-		m := migrations[4]
-		for _, stmt := range expand(c.db, m.Alters) {
-			if err := c.conn.Exec(ctx, stmt); err != nil && !isServerCode(err, duplicateColumnCode) {
-				t.Fatal(err)
-			}
-		}
-		for _, stmt := range expand(c.db, m.Statements) {
-			if err := c.conn.Exec(ctx, stmt); err != nil {
-				t.Fatal(err)
-			}
-		}
+		reapplyMigration(t, ctx, c, migrations[4])
 		for i := range steps {
 			if err := c.Insert(ctx, &steps[i]); err != nil {
 				t.Fatal(err)
