@@ -204,8 +204,10 @@ func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, tim
 		"CHATPULSE_CLICKHOUSE_ADDR="+chAddr,
 		"CHATPULSE_HTTP_ADDR=",
 		"CHATPULSE_LOG_LEVEL=warn",
-		// the broker's least session timeout: a killed member's partitions move after it
-		"CHATPULSE_KAFKA_SESSION_TIMEOUT=6s",
+		// Static membership, as Kafka Streams has in this harness: the successor takes the
+		// killed member's place, and its partitions, at once instead of after the session
+		// timeout (the default 45 s, as Kafka Streams').
+		"CHATPULSE_KAFKA_INSTANCE_ID="+group+"-0",
 	)
 	env = append(env, run.env...)
 	b0, c0 := cpu(brokerPid), cpu(chPid)
