@@ -208,6 +208,9 @@ func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, tim
 		// killed member's place, and its partitions, at once instead of after the session
 		// timeout (the default 45 s, as Kafka Streams').
 		"CHATPULSE_KAFKA_INSTANCE_ID="+group+"-0",
+		// Offsets committed every second, as Kafka Streams commits here; rows are durable at
+		// the sink's flush (its default second) whatever the commit interval.
+		"CHATPULSE_COMMIT_INTERVAL=1s",
 	)
 	env = append(env, run.env...)
 	b0, c0 := cpu(brokerPid), cpu(chPid)
