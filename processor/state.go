@@ -29,6 +29,10 @@ type stateTask struct {
 	// on since.
 	lastSnapshot time.Time
 	changed      bool
+	// lastRecord is when the latest batch was applied, and lastOffset the offset of its last
+	// record: an idle snapshot reflects the state up to it.
+	lastRecord time.Time
+	lastOffset int64
 }
 
 // newStateTask takes over the state the assignment restored from a snapshot, or starts empty.
@@ -77,10 +81,12 @@ func (t *stateTask) process(recs []*kgo.Record) {
 		t.restored()
 	}
 	t.w.gauges.publish(t.state.Gauges())
+	// A replayed record changes the state too: it is not in the snapshot the state came from.
+	t.changed = true
+	t.lastRecord, t.lastOffset = time.Now(), last.Offset
 	if liveRecords == 0 {
 		return
 	}
-	t.changed = true
 	snap := t.takeSnapshot(last.Offset)
 	// Even a batch without rows is submitted: its ack marks the offset once every earlier
 	// row is durable, and only then publishes the snapshot taken after the batch. The ack runs
@@ -150,6 +156,28 @@ func (t *stateTask) takeSnapshot(offset int64) *kgo.Record {
 		return nil
 	}
 	return t.w.ring.record(t.w.p.cfg, t.w.partition, offset, data)
+}
+
+// checkIdle snapshots a partition that has fallen idle: its state changed since the last
+// snapshot, but no record came for the snapshot interval, and none is queued. Snapshots are
+// otherwise taken only as records arrive, so without it the latest snapshot of a partition
+// that stops receiving records could be up to an interval older than its state, and a restore
+// would replay what came after it. As a batch's snapshot, it is published by the
+// acknowledgement of an (empty) submit, once every row submitted before it is durable.
+func (t *stateTask) checkIdle() {
+	every := t.w.p.cfg.SnapshotInterval
+	if t.restoring || !t.changed || time.Since(t.lastRecord) < every || len(t.w.recs) > 0 {
+		return
+	}
+	snap := t.takeSnapshot(t.lastOffset)
+	if snap == nil {
+		return
+	}
+	t.w.retry("submit idle snapshot", func(ctx context.Context) error {
+		return t.w.p.sink.Submit(ctx, &t.out, func() {
+			t.w.snapshots.TryProduce(context.Background(), snap, t.snapshotWritten)
+		})
+	})
 }
 
 // snapshotWritten runs on the client's goroutine once a snapshot is written or failed; a lost

@@ -55,8 +55,10 @@ type worker struct {
 	restoring   atomic.Bool
 	restoreTook atomic.Int64
 	process     func(recs []*kgo.Record)
-	// tick, when set, runs on the worker's goroutine every idleEvery (see idle.go).
-	tick func()
+	// tick, when set, runs on the worker's goroutine every tickEvery: a raw partition's check
+	// for idleness (idle.go), a repartition partition's for an idle snapshot (state.go).
+	tick      func()
+	tickEvery time.Duration
 	// progress and gauges are what metrics read of the partition at scrape time.
 	progress progress
 	gauges   stateGauges
@@ -100,10 +102,17 @@ func (p *Processor) newWorker(ctx context.Context, topic string, partition int32
 		// With nothing to replay, the state is whole as soon as fetching starts.
 		w.restoring.Store(horizon > max(start, 0))
 		w.ring = newSnapshotRing(p.cfg.SnapshotsKept)
-		w.process = newStateTask(w).process
+		t := newStateTask(w)
+		w.process = t.process
+		if p.cfg.SnapshotInterval > 0 {
+			w.tick, w.tickEvery = t.checkIdle, idleEvery(p.cfg.SnapshotInterval)
+		}
 	} else {
 		t := newRawTask(w, p.cfg.InputTopics[topic])
-		w.process, w.tick = t.process, t.checkIdle
+		w.process = t.process
+		if p.cfg.IdleTimeout > 0 {
+			w.tick, w.tickEvery = t.checkIdle, idleEvery(p.cfg.IdleTimeout)
+		}
 	}
 	return w
 }
@@ -111,8 +120,8 @@ func (p *Processor) newWorker(ctx context.Context, topic string, partition int32
 func (w *worker) run() {
 	defer close(w.done)
 	var tick <-chan time.Time
-	if w.tick != nil && w.p.cfg.IdleTimeout > 0 {
-		tk := time.NewTicker(idleEvery(w.p.cfg.IdleTimeout))
+	if w.tick != nil {
+		tk := time.NewTicker(w.tickEvery)
 		defer tk.Stop()
 		tick = tk.C
 	}

@@ -86,15 +86,22 @@ func (s *Set) Len() int {
 		len(s.Sessions) + len(s.Memberships) + len(s.Handovers)
 }
 
-// Reset empties the set and keeps its capacity.
+// Reset empties the set and keeps its capacity. The rows it held are zeroed: their strings
+// share memory with whole decoded records or a sink's string chunks, which a row left behind
+// in the capacity would keep alive until a later row overwrote it.
 func (s *Set) Reset() {
-	s.Messages = s.Messages[:0]
-	s.Receipts = s.Receipts[:0]
-	s.Replies = s.Replies[:0]
-	s.Reactions = s.Reactions[:0]
-	s.Sessions = s.Sessions[:0]
-	s.Memberships = s.Memberships[:0]
-	s.Handovers = s.Handovers[:0]
+	s.Messages = reset(s.Messages)
+	s.Receipts = reset(s.Receipts)
+	s.Replies = reset(s.Replies)
+	s.Reactions = reset(s.Reactions)
+	s.Sessions = reset(s.Sessions)
+	s.Memberships = reset(s.Memberships)
+	s.Handovers = reset(s.Handovers)
+}
+
+func reset[T any](rs []T) []T {
+	clear(rs)
+	return rs[:0]
 }
 
 // Append adds every row of o to s.

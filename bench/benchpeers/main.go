@@ -64,10 +64,11 @@ func run(ctx context.Context) error {
 	threads := flag.Int("threads", peersbench.DefaultBudget.Threads, "threads of every processor")
 	heap := flag.Int("heap", peersbench.DefaultBudget.HeapMiB, "heap MiB of every processor (GOMEMLIMIT, -Xmx)")
 	stateMem := flag.Int("state-memory", peersbench.DefaultBudget.StateMemory, "RocksDB MiB of each peer")
+	softLimit := flag.Int("chatpulse-soft-limit", peersbench.DefaultBudget.GoSoftLimitMiB, "chatpulse's GOMEMLIMIT in MiB, at most -heap (0: -heap)")
 	timeout := flag.Duration("timeout", 20*time.Minute, "longest a processor may take")
 	pending := flag.Int("pending", 1_000_000, "messages of the restore scenario's one partition (0: skip it)")
 	flag.Parse()
-	budget := peersbench.Budget{Threads: *threads, HeapMiB: *heap, StateMemory: *stateMem}
+	budget := peersbench.Budget{Threads: *threads, HeapMiB: *heap, StateMemory: *stateMem, GoSoftLimitMiB: *softLimit}
 	say := func(format string, a ...any) { fmt.Printf("==> "+format+"\n", a...) }
 
 	dir, err := os.MkdirTemp("", "bench-peers-")
@@ -105,7 +106,7 @@ func run(ctx context.Context) error {
 	}
 	say("%s, ClickHouse 18.16 at %s", kafka, ch.Addr())
 
-	say("budget of every processor: %d threads, %d MiB heap; RocksDB %d MiB per peer", budget.Threads, budget.HeapMiB, budget.StateMemory)
+	say("budget of every processor: %d threads, %d MiB heap; RocksDB %d MiB per peer; chatpulse %s", budget.Threads, budget.HeapMiB, budget.StateMemory, budget.GoEnv()[1])
 	r := peersbench.Run{Brokers: brokers, Input: topic, Partitions: 12, Dir: dir, Budget: budget}
 	if *events > 0 {
 		if err := runThroughput(ctx, r, strings.Split(*only, ","), bin, ch.Addr(), jars, *events, *timeout, brokerPid, chPid); err != nil {
@@ -204,8 +205,13 @@ func runChatpulse(ctx context.Context, r peersbench.Run, bin, chAddr string, tim
 		"CHATPULSE_CLICKHOUSE_ADDR="+chAddr,
 		"CHATPULSE_HTTP_ADDR=",
 		"CHATPULSE_LOG_LEVEL=warn",
-		// the broker's least session timeout: a killed member's partitions move after it
-		"CHATPULSE_KAFKA_SESSION_TIMEOUT=6s",
+		// Static membership, as Kafka Streams has in this harness: the successor takes the
+		// killed member's place, and its partitions, at once instead of after the session
+		// timeout (the default 45 s, as Kafka Streams').
+		"CHATPULSE_KAFKA_INSTANCE_ID="+group+"-0",
+		// Offsets committed every second, as Kafka Streams commits here; rows are durable at
+		// the sink's flush (its default second) whatever the commit interval.
+		"CHATPULSE_COMMIT_INTERVAL=1s",
 	)
 	env = append(env, run.env...)
 	b0, c0 := cpu(brokerPid), cpu(chPid)
