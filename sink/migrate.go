@@ -63,6 +63,12 @@ var migrations = []migration{
 			createMessageConflicts, createMessageConflictsFromMessages,
 			backfillUserDays, backfillMessageConflicts,
 		}},
+	{Version: 6, Name: "receipts and membership by day",
+		Statements: []string{
+			createReceiptDays, createReceiptDaysFromReceipts,
+			createMembershipDays, createMembershipDaysFromEvents,
+			backfillReceiptDays, backfillMembershipDays,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must
