@@ -20,9 +20,10 @@ import (
 
 // viewPanels are what the dashboard panels that read the tables filed by day show, written
 // over the contract views for the same range, as the panels read them before migration 6: the
-// group panels from group_daily and group_members, and the receipt panels from
-// message_receipts of the messages of message_facts sent in the range. A panel must show the
-// rows of its view form.
+// group panels from group_daily and group_members, the receipt panels from message_receipts of
+// the messages of message_facts sent in the range, and the bot response panels as the
+// bot_response metric of the user messages sent in the range. A panel must show the rows of
+// its view form.
 var viewPanels = map[string]string{
 	"groups.json: Membership changes in range": `SELECT sum(joins) AS joined, sum(leaves) AS departed, sum(removes) AS removed, sum(net_change) AS net
 FROM ${database}.group_daily
@@ -64,6 +65,47 @@ GROUP BY group_id
 ORDER BY recipients DESC, group_id
 LIMIT 20`,
 
+	"replies.json: Bot response time": `SELECT count() AS answered,
+       quantileExact(0.5)(response_ms) AS p50_ms,
+       quantileExact(0.9)(response_ms) AS p90_ms
+FROM (
+    SELECT arrayReduce('min', arrayFilter(t -> t > u_sent_at_ms, r_sent_at_ms)) - u_sent_at_ms AS response_ms
+    FROM (
+        SELECT source, tenant, conversation_id, sent_at_ms AS u_sent_at_ms
+        FROM ${database}.message_facts
+        WHERE sender_type = 'user' AND $__timeFilter(sent_at) AND source IN (${source:singlequote})
+    ) AS u
+    ANY LEFT JOIN (
+        SELECT source, tenant, conversation_id, groupArray(sent_at_ms) AS r_sent_at_ms
+        FROM ${database}.message_facts
+        WHERE sender_type IN ('bot', 'agent') AND source IN (${source:singlequote})
+        GROUP BY source, tenant, conversation_id
+    ) AS r USING (source, tenant, conversation_id)
+    WHERE arrayExists(t -> t > u_sent_at_ms, r_sent_at_ms)
+)`,
+
+	"replies.json: Bot response time p50 / p90": `SELECT toDateTime(intDiv(intDiv(q_sent_at_ms, 1000), $__interval_s) * $__interval_s) AS time,
+       quantileExact(0.5)(response_ms) AS p50,
+       quantileExact(0.9)(response_ms) AS p90
+FROM (
+    SELECT u_sent_at_ms AS q_sent_at_ms,
+           arrayReduce('min', arrayFilter(t -> t > u_sent_at_ms, r_sent_at_ms)) - u_sent_at_ms AS response_ms
+    FROM (
+        SELECT source, tenant, conversation_id, sent_at_ms AS u_sent_at_ms
+        FROM ${database}.message_facts
+        WHERE sender_type = 'user' AND $__timeFilter(sent_at) AND source IN (${source:singlequote})
+    ) AS u
+    ANY LEFT JOIN (
+        SELECT source, tenant, conversation_id, groupArray(sent_at_ms) AS r_sent_at_ms
+        FROM ${database}.message_facts
+        WHERE sender_type IN ('bot', 'agent') AND source IN (${source:singlequote})
+        GROUP BY source, tenant, conversation_id
+    ) AS r USING (source, tenant, conversation_id)
+    WHERE arrayExists(t -> t > u_sent_at_ms, r_sent_at_ms)
+)
+GROUP BY time
+ORDER BY time`,
+
 	"delivery.json: Receipts by status": `SELECT source, status, count() AS receipts,
        quantileExact(0.5)(latency_ms) AS p50_ms,
        quantileExact(0.9)(latency_ms) AS p90_ms,
@@ -80,7 +122,7 @@ ORDER BY source, status`,
 func dashboardPanelSQL(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, f := range []string{"groups.json", "delivery.json"} {
+	for _, f := range []string{"groups.json", "delivery.json", "replies.json"} {
 		b, err := os.ReadFile("../deploy/grafana/dashboards/" + f)
 		if err != nil {
 			t.Fatal(err)
@@ -123,7 +165,8 @@ func expandPanel(sql, db string, from, to time.Time) string {
 	return strings.NewReplacer("${database}", db,
 		"${source:singlequote}", "'causalfoundry','expertflow','chatlayer','voipbin'",
 		"$__fromTime", fmt.Sprintf("toDateTime(%d)", from.Unix()),
-		"$__toTime", fmt.Sprintf("toDateTime(%d)", end.Unix())).Replace(sql)
+		"$__toTime", fmt.Sprintf("toDateTime(%d)", end.Unix()),
+		"$__interval_s", "3600").Replace(sql)
 }
 
 // panelRanges are the ranges the panels are compared over: one day, days with membership
