@@ -65,8 +65,9 @@ func TestContractViewsWithPredicatePushdown(t *testing.T) {
 }
 
 // TestUserMetricsWithPredicatePushdown runs the metrics that read user_days, whose condition
-// filters by subqueries, with enable_optimize_predicate_expression off and on, on the
-// engagement fixture and every 48th order of conflicting copies: both give the same rows.
+// filters by subqueries, and bot_response, which reads message_state, with
+// enable_optimize_predicate_expression off and on, on the engagement fixture and every 48th
+// order of conflicting copies: both give the same rows.
 func TestUserMetricsWithPredicatePushdown(t *testing.T) {
 	ctx := testContext(t)
 	c := migratedClient(t)
@@ -78,7 +79,7 @@ func TestUserMetricsWithPredicatePushdown(t *testing.T) {
 	if err := c.Insert(ctx, set); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range conflictMetrics {
+	for _, name := range append(slices.Clone(conflictMetrics), "bot_response") {
 		t.Run(name+" shows the same rows with pushdown on and off", func(t *testing.T) {
 			var first []string
 			for _, on := range []int{0, 1} {
