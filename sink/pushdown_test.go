@@ -9,8 +9,8 @@ import (
 	"github.com/chatpulse/chatpulse/rows"
 )
 
-// TestContractViewsWithPredicatePushdown reads every contract view through a filter, the way
-// dashboards and analysts do, with enable_optimize_predicate_expression off (18.16's default)
+// TestContractViewsWithPredicatePushdown reads every contract view, and the tables filed by day
+// of migration 6, through a filter, the way dashboards and analysts do, with enable_optimize_predicate_expression off (18.16's default)
 // and on (the default of later releases, which pushes the filter into the view): both must
 // succeed and show the same rows, which are those of the unfiltered view that pass the filter.
 func TestContractViewsWithPredicatePushdown(t *testing.T) {
@@ -34,6 +34,8 @@ func TestContractViewsWithPredicatePushdown(t *testing.T) {
 		{"group_daily", "day = toDate('2024-01-01') AND source = 'causalfoundry'"},
 		{"handovers", "intDiv(at_ms, 1000) BETWEEN 1704067200 AND 1704153599"},
 		{"engagement_daily", "day >= toDate('2024-01-02') AND platform = 'web'"},
+		{"receipt_days", "day = toDate('2024-01-01') AND status = 'read'"},
+		{"membership_days", "day >= toDate('2024-01-02') AND action = 'join'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.view+" where "+tt.filter+" shows the same rows with pushdown on and off", func(t *testing.T) {
