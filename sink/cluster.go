@@ -43,6 +43,9 @@ var shardKeys = map[string]string{
 	"handover_events":   "cityHash64(source, tenant, user_id)",
 	"membership_events": "cityHash64(source, tenant, group_id)",
 	"membership_days":   "cityHash64(source, tenant, group_id)",
+
+	// The messages to a group live on each message's shard, as the messages that feed them.
+	"group_message_days": "cityHash64(source, tenant, msg_id)",
 }
 
 // perEntityViews group, join or deduplicate only rows of one entity, all on one shard, so the

@@ -63,11 +63,12 @@ var migrations = []migration{
 			createMessageConflicts, createMessageConflictsFromMessages,
 			backfillUserDays, backfillMessageConflicts,
 		}},
-	{Version: 6, Name: "receipts and membership by day",
+	{Version: 6, Name: "receipts, membership and group messages by day",
 		Statements: []string{
 			createReceiptDays, createReceiptDaysFromReceipts,
 			createMembershipDays, createMembershipDaysFromEvents,
-			backfillReceiptDays, backfillMembershipDays,
+			createGroupMessageDays, createGroupMessageDaysFromMessages,
+			backfillReceiptDays, backfillMembershipDays, backfillGroupMessageDays,
 		}},
 }
 

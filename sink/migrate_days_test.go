@@ -7,9 +7,9 @@ import (
 )
 
 // TestMigrationToDayTables starts from a database of schema version 5 holding the fixtures, as
-// workers of that version wrote them, and migrates: the backfill files every receipt and
-// membership event by day, so the panels that read receipt_days and membership_days show what
-// the contract views give; applying the migration again, and writing the rows once more,
+// workers of that version wrote them, and migrates: the backfill files every receipt,
+// membership event and message to a group by day, so the panels that read receipt_days,
+// membership_days and group_message_days show what the contract views give; applying the migration again, and writing the rows once more,
 // changes nothing.
 func TestMigrationToDayTables(t *testing.T) {
 	ctx := testContext(t)
@@ -17,13 +17,13 @@ func TestMigrationToDayTables(t *testing.T) {
 	if err := c.migrateTo(ctx, 5); err != nil {
 		t.Fatal(err)
 	}
-	sets := []*rows.Set{engagementSet(), fixtureSet()}
+	sets := []*rows.Set{engagementSet(), fixtureSet(), groupConflicts()}
 	for _, set := range sets {
 		if err := c.Insert(ctx, set); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, table := range []string{"receipt_days", "membership_days"} {
+	for _, table := range []string{"receipt_days", "membership_days", "group_message_days"} {
 		if n := queryUint64(t, c, "SELECT count() FROM system.tables WHERE database = '"+c.db+"' AND name = '"+table+"'"); n != 0 {
 			t.Fatalf("%s exists before migration 6", table)
 		}
@@ -32,12 +32,14 @@ func TestMigrationToDayTables(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t.Run("the backfill filed every receipt and member-level event", func(t *testing.T) {
+	t.Run("the backfill filed every receipt, member-level event and message to a group", func(t *testing.T) {
 		for _, q := range []struct{ days, all string }{
 			{"SELECT uniqExact(source, tenant, msg_id, member_id, status, at_ms) FROM " + c.db + ".receipt_days",
 				"SELECT uniqExact(source, tenant, msg_id, member_id, status, at_ms) FROM " + c.db + ".receipts"},
 			{"SELECT uniqExact(source, tenant, group_id, member_id, member_type, action, at_ms) FROM " + c.db + ".membership_days",
 				"SELECT uniqExact(source, tenant, group_id, member_id, member_type, action, at_ms) FROM " + c.db + ".membership_events WHERE action IN ('join', 'leave', 'remove')"},
+			{"SELECT uniqExact(source, tenant, group_id, sender_id, msg_id, day) FROM " + c.db + ".group_message_days",
+				"SELECT uniqExact(source, tenant, conversation_id, sender_id, msg_id, sent_at_ms) FROM " + c.db + ".messages WHERE recipient_type = 'group'"},
 		} {
 			got, want := queryUint64(t, c, q.days), queryUint64(t, c, q.all)
 			if want == 0 || got != want {

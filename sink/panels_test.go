@@ -214,14 +214,44 @@ func checkPanelsShowTheirViews(ctx context.Context, t *testing.T, c *Client) {
 	}
 }
 
+// groupConflicts are ids with conflicting copies, as the processor writes them (the first copy
+// unmarked, a later one that ranks before it marked), under tenant tc on 2024-01-02 and 03:
+// gc1's winner goes to another group and sender than its first copy, gc2's winner is a direct
+// message where its first copy went to a group, gc3's winner goes to a group where its first
+// copy was direct. Every sender joined the groups involved, so the wrong copy would change the
+// active members.
+func groupConflicts() *rows.Set {
+	msg := func(id, conv, sender, recipientType string, sent int64, hash uint64, marked bool) rows.Message {
+		return rows.Message{Source: "causalfoundry", Tenant: "tc", Platform: "web", MsgID: id, ConversationID: conv,
+			SenderType: "user", SenderID: sender, RecipientType: recipientType, RecipientID: conv, ContentType: "text",
+			SentAtMs: sent, ContentHash: hash, Supersedes: marked}
+	}
+	join := func(group, member string) rows.MembershipChange {
+		return rows.MembershipChange{Source: "causalfoundry", Tenant: "tc", GroupID: group, MemberID: member,
+			MemberType: "user", Action: "join", AtMs: at(1, 8, 0, 0, 0)}
+	}
+	return &rows.Set{
+		Messages: []rows.Message{
+			msg("gc1", "g1", "u1", "group", at(2, 10, 0, 0, 0), 50, false),
+			msg("gc1", "g2", "u3", "group", at(2, 10, 0, 0, 0), 20, true),
+			msg("gc2", "g1", "u2", "group", at(2, 11, 0, 0, 0), 40, false),
+			msg("gc2", "c9", "u2", "user", at(2, 11, 0, 0, 0), 10, true),
+			msg("gc3", "c8", "u4", "user", at(3, 9, 0, 0, 0), 60, false),
+			msg("gc3", "g1", "u4", "group", at(3, 9, 0, 0, 0), 30, true),
+		},
+		Memberships: []rows.MembershipChange{join("g1", "u1"), join("g1", "u2"), join("g1", "u4"), join("g2", "u3")},
+	}
+}
+
 // TestPanelsOverDayTablesShowTheViews checks that the panels reading receipt_days,
 // membership_days and message_state show what the contract views give for their range, on
-// the fixtures written once and then replayed in another order.
+// the fixtures and conflicting copies of group messages, written once and then replayed in
+// another order.
 func TestPanelsOverDayTablesShowTheViews(t *testing.T) {
 	ctx := testContext(t)
 	c := migratedClient(t)
-	engagement, fixture := engagementSet(), fixtureSet()
-	for _, set := range []*rows.Set{engagement, fixture, fixture, engagement} {
+	engagement, fixture, conflicts := engagementSet(), fixtureSet(), groupConflicts()
+	for _, set := range []*rows.Set{engagement, conflicts, fixture, fixture, engagement} {
 		if err := c.Insert(ctx, set); err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +269,7 @@ func TestPanelsOverDayTablesShowTheViewsOnModernClickHouse(t *testing.T) {
 	defer cancel()
 	for i, r := range panelRanges {
 		stmts := Statements(db)
-		for _, set := range []*rows.Set{engagementSet(), fixtureSet(), engagementSet()} {
+		for _, set := range []*rows.Set{engagementSet(), groupConflicts(), fixtureSet(), engagementSet()} {
 			stmts = append(stmts, insertsSQL(db, set)...)
 		}
 		first := len(stmts)
