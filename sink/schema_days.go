@@ -1,6 +1,6 @@
 package sink
 
-// Migration 6: receipts and membership by day. The group panels and the receipt panels read
+// Migration 6: receipts, membership and group messages by day. The group panels and the receipt panels read
 // receipts, which are sorted by message, and membership events, sorted by group: a query about
 // a time range read all of them, and joined them to every message. receipt_days keeps every
 // receipts row filed under the UTC day of its message's send time (msg_sent_at_ms, the copy it
