@@ -218,13 +218,17 @@ func checkPanelsShowTheirViews(ctx context.Context, t *testing.T, c *Client) {
 // unmarked, a later one that ranks before it marked), under tenant tc on 2024-01-02 and 03:
 // gc1's winner goes to another group and sender than its first copy, gc2's winner is a direct
 // message where its first copy went to a group, gc3's winner goes to a group where its first
-// copy was direct. Every sender joined the groups involved, so the wrong copy would change the
-// active members.
+// copy was direct. Every sender joined the groups involved, and each message has a receipt, so
+// the wrong copy would change the active members and the read rates.
 func groupConflicts() *rows.Set {
 	msg := func(id, conv, sender, recipientType string, sent int64, hash uint64, marked bool) rows.Message {
 		return rows.Message{Source: "causalfoundry", Tenant: "tc", Platform: "web", MsgID: id, ConversationID: conv,
 			SenderType: "user", SenderID: sender, RecipientType: recipientType, RecipientID: conv, ContentType: "text",
 			SentAtMs: sent, ContentHash: hash, Supersedes: marked}
+	}
+	receipt := func(id, member, status string, sent int64) rows.Receipt {
+		return rows.Receipt{Source: "causalfoundry", Tenant: "tc", MsgID: id, MemberID: member, Status: status,
+			AtMs: sent + 500, LatencyMs: 500, MsgSentAtMs: sent}
 	}
 	join := func(group, member string) rows.MembershipChange {
 		return rows.MembershipChange{Source: "causalfoundry", Tenant: "tc", GroupID: group, MemberID: member,
@@ -240,6 +244,11 @@ func groupConflicts() *rows.Set {
 			msg("gc3", "g1", "u4", "group", at(3, 9, 0, 0, 0), 30, true),
 		},
 		Memberships: []rows.MembershipChange{join("g1", "u1"), join("g1", "u2"), join("g1", "u4"), join("g2", "u3")},
+		Receipts: []rows.Receipt{
+			receipt("gc1", "u5", "read", at(2, 10, 0, 0, 0)),
+			receipt("gc2", "u5", "delivered", at(2, 11, 0, 0, 0)),
+			receipt("gc3", "u5", "delivered", at(3, 9, 0, 0, 0)),
+		},
 	}
 }
 

@@ -72,8 +72,9 @@ const backfillMembershipDays = `INSERT INTO {db}.membership_days (` + membership
 ` + membershipDaysSelect
 
 // group_message_days keeps, per message copy addressed to a group, one narrow row (day, group,
-// sender, message) under the UTC day of the copy's send time, so that the group panels find a
-// range's messages to groups and their senders without merging every message of the range.
+// sender, message, send time) under the UTC day of the copy's send time, so that the group
+// panels find a range's messages to groups and their senders without merging every message of
+// the range.
 // As in user_days, a copy of an id with conflicting copies may name another group or none: a
 // reader keeps the rows of the ids that are not in message_conflicts, and takes the winning
 // copy of the others, a handful, from message_state.
@@ -83,10 +84,12 @@ const createGroupMessageDays = `CREATE TABLE IF NOT EXISTS {db}.group_message_da
     tenant String,
     group_id String,
     sender_id String,
-    msg_id String
-) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, source, tenant, group_id, sender_id, msg_id)`
+    msg_id String,
+    sent_at_ms Int64
+) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, source, tenant, group_id, sender_id, msg_id, sent_at_ms)`
 
-const groupMessageDaysSelect = `SELECT toDate(intDiv(sent_at_ms, 1000), 'UTC') AS day, source, tenant, conversation_id AS group_id, sender_id, msg_id
+const groupMessageDaysSelect = `SELECT toDate(intDiv(sent_at_ms, 1000), 'UTC') AS day, source, tenant, conversation_id AS group_id, sender_id, msg_id,
+    sent_at_ms
 FROM {db}.messages
 WHERE recipient_type = 'group'`
 
@@ -96,5 +99,5 @@ TO {db}.group_message_days AS
 
 // backfillGroupMessageDays files the group messages written before the migration; a row filed
 // twice is an exact replay.
-const backfillGroupMessageDays = `INSERT INTO {db}.group_message_days (day, source, tenant, group_id, sender_id, msg_id)
+const backfillGroupMessageDays = `INSERT INTO {db}.group_message_days (day, source, tenant, group_id, sender_id, msg_id, sent_at_ms)
 ` + groupMessageDaysSelect
