@@ -33,6 +33,7 @@ import (
 var shardKeys = map[string]string{
 	"messages":          "cityHash64(source, tenant, msg_id)",
 	"receipts":          "cityHash64(source, tenant, msg_id)",
+	"receipt_days":      "cityHash64(source, tenant, msg_id)",
 	"replies":           "cityHash64(source, tenant, parent_msg_id)",
 	"reactions":         "cityHash64(source, tenant, target_msg_id)",
 	"message_state":     "cityHash64(source, tenant, msg_id)",
@@ -42,6 +43,10 @@ var shardKeys = map[string]string{
 	"session_days":      "cityHash64(source, tenant, user_id)",
 	"handover_events":   "cityHash64(source, tenant, user_id)",
 	"membership_events": "cityHash64(source, tenant, group_id)",
+	"membership_days":   "cityHash64(source, tenant, group_id)",
+
+	// The messages to a group live on each message's shard, as the messages that feed them.
+	"group_message_days": "cityHash64(source, tenant, msg_id)",
 }
 
 // perEntityViews group, join or deduplicate only rows of one entity, all on one shard, so the

@@ -70,10 +70,20 @@ func migratedCluster(t *testing.T, ctx context.Context) (*testenv.ClickHouseClus
 	return cluster, one, db, c
 }
 
-// answers is every contract view's snapshot and every metric's result, by name.
+// answers is every contract view's snapshot, every metric's result and what each panel over
+// the tables filed by day shows over every day of the fixtures, by name.
 func answers(t *testing.T, ctx context.Context, c *Client) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
+	panels, r := dashboardPanelSQL(t), panelRanges[len(panelRanges)-1]
+	for name := range viewPanels {
+		lines, err := c.queryLines(ctx, expandPanel(panels[name], c.db, r[0], r[1]))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		slices.Sort(lines)
+		out["panel "+name] = lines
+	}
 	for _, view := range contractViews {
 		lines, err := c.Snapshot(ctx, view)
 		if err != nil {

@@ -63,6 +63,13 @@ var migrations = []migration{
 			createMessageConflicts, createMessageConflictsFromMessages,
 			backfillUserDays, backfillMessageConflicts,
 		}},
+	{Version: 6, Name: "receipts, membership and group messages by day",
+		Statements: []string{
+			createReceiptDays, createReceiptDaysFromReceipts,
+			createMembershipDays, createMembershipDaysFromEvents,
+			createGroupMessageDays, createGroupMessageDaysFromMessages,
+			backfillReceiptDays, backfillMembershipDays, backfillGroupMessageDays,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must

@@ -9,8 +9,8 @@ import (
 	"github.com/chatpulse/chatpulse/rows"
 )
 
-// TestContractViewsWithPredicatePushdown reads every contract view through a filter, the way
-// dashboards and analysts do, with enable_optimize_predicate_expression off (18.16's default)
+// TestContractViewsWithPredicatePushdown reads every contract view, and the tables filed by day
+// of migration 6, through a filter, the way dashboards and analysts do, with enable_optimize_predicate_expression off (18.16's default)
 // and on (the default of later releases, which pushes the filter into the view): both must
 // succeed and show the same rows, which are those of the unfiltered view that pass the filter.
 func TestContractViewsWithPredicatePushdown(t *testing.T) {
@@ -34,6 +34,8 @@ func TestContractViewsWithPredicatePushdown(t *testing.T) {
 		{"group_daily", "day = toDate('2024-01-01') AND source = 'causalfoundry'"},
 		{"handovers", "intDiv(at_ms, 1000) BETWEEN 1704067200 AND 1704153599"},
 		{"engagement_daily", "day >= toDate('2024-01-02') AND platform = 'web'"},
+		{"receipt_days", "day = toDate('2024-01-01') AND status = 'read'"},
+		{"membership_days", "day >= toDate('2024-01-02') AND action = 'join'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.view+" where "+tt.filter+" shows the same rows with pushdown on and off", func(t *testing.T) {
@@ -65,8 +67,9 @@ func TestContractViewsWithPredicatePushdown(t *testing.T) {
 }
 
 // TestUserMetricsWithPredicatePushdown runs the metrics that read user_days, whose condition
-// filters by subqueries, with enable_optimize_predicate_expression off and on, on the
-// engagement fixture and every 48th order of conflicting copies: both give the same rows.
+// filters by subqueries, and bot_response, which reads message_state, with
+// enable_optimize_predicate_expression off and on, on the engagement fixture and every 48th
+// order of conflicting copies: both give the same rows.
 func TestUserMetricsWithPredicatePushdown(t *testing.T) {
 	ctx := testContext(t)
 	c := migratedClient(t)
@@ -78,7 +81,7 @@ func TestUserMetricsWithPredicatePushdown(t *testing.T) {
 	if err := c.Insert(ctx, set); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range conflictMetrics {
+	for _, name := range append(slices.Clone(conflictMetrics), "bot_response") {
 		t.Run(name+" shows the same rows with pushdown on and off", func(t *testing.T) {
 			var first []string
 			for _, on := range []int{0, 1} {

@@ -1,11 +1,14 @@
 package sink
 
 import (
+	"context"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/chatpulse/chatpulse/rows"
 )
@@ -28,7 +31,8 @@ func readmeQueries(t *testing.T) []string {
 }
 
 // TestReadmeQueriesRunOnTheTestServer runs every documented analyst query on 18.16 against both
-// fixtures; each must succeed and return rows. The modern side runs in the ch-modern test.
+// fixtures, with enable_optimize_predicate_expression off (18.16's default) and on; each must
+// succeed and return the same rows both ways. The modern side runs in the ch-modern test.
 func TestReadmeQueriesRunOnTheTestServer(t *testing.T) {
 	c := migratedClient(t)
 	ctx := testContext(t)
@@ -37,17 +41,31 @@ func TestReadmeQueriesRunOnTheTestServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	on := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"enable_optimize_predicate_expression": 1}))
 	for i, q := range readmeQueries(t) {
 		q = strings.ReplaceAll(q, "chatpulse.", c.db+".")
-		if n := queryRows(t, c, q); n == 0 {
+		if n := queryRows(t, ctx, c, q); n == 0 {
 			t.Errorf("README query %d returned no rows:\n%s", i+1, q)
+		}
+		off, err := c.queryLines(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pushed, err := c.queryLines(on, q)
+		if err != nil {
+			t.Fatalf("README query %d with enable_optimize_predicate_expression = 1: %v", i+1, err)
+		}
+		slices.Sort(off)
+		slices.Sort(pushed)
+		if !slices.Equal(off, pushed) {
+			t.Errorf("README query %d with enable_optimize_predicate_expression = 1:\ngot  %q\nwant %q", i+1, pushed, off)
 		}
 	}
 }
 
-func queryRows(t *testing.T, c *Client, q string) int {
+func queryRows(t *testing.T, ctx context.Context, c *Client, q string) int {
 	t.Helper()
-	rs, err := c.conn.Query(testContext(t), q)
+	rs, err := c.conn.Query(ctx, q)
 	if err != nil {
 		t.Fatalf("query failed: %v\n%s", err, q)
 	}
