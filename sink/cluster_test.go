@@ -77,7 +77,7 @@ func answers(t *testing.T, ctx context.Context, c *Client) map[string][]string {
 	out := map[string][]string{}
 	panels, r := dashboardPanelSQL(t), panelRanges[len(panelRanges)-1]
 	for name := range viewPanels {
-		lines, err := c.queryLines(ctx, expandPanel(panels[name], c.db, r[0], r[1]))
+		lines, err := c.queryLines(ctx, expandPanel(t, panels[name], c.db, r[0], r[1]))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -2,11 +2,7 @@ package sink
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"maps"
-	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/chatpulse/chatpulse/deploy/grafana"
 	"github.com/chatpulse/chatpulse/rows"
 	"github.com/chatpulse/chatpulse/testenv"
 )
@@ -121,52 +118,27 @@ ORDER BY source, status`,
 // dashboardPanelSQL returns the raw SQL of every panel of the dashboards, by "file: title".
 func dashboardPanelSQL(t *testing.T) map[string]string {
 	t.Helper()
+	qs, err := grafana.ClickHouseQueries("../deploy/grafana/dashboards")
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]string{}
-	for _, f := range []string{"groups.json", "delivery.json", "replies.json"} {
-		b, err := os.ReadFile("../deploy/grafana/dashboards/" + f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d struct {
-			Panels []struct {
-				Title   string `json:"title"`
-				Targets []struct {
-					RawSQL string `json:"rawSql"`
-				} `json:"targets"`
-			} `json:"panels"`
-		}
-		if err := json.Unmarshal(b, &d); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, p := range d.Panels {
-			for _, tg := range p.Targets {
-				if tg.RawSQL != "" {
-					out[f+": "+p.Title] = tg.RawSQL
-				}
-			}
-		}
+	for _, q := range qs {
+		out[q.File+": "+q.Title] = q.SQL
 	}
 	return out
 }
 
-var panelMacro = regexp.MustCompile(`\$__(time|date)Filter\((\w+)\)`)
-
 // expandPanel fills a panel's variables and the ClickHouse plugin's macros for the UTC days
-// [from, to], every source selected.
-func expandPanel(sql, db string, from, to time.Time) string {
+// [from, to], every source selected, at an interval of an hour.
+func expandPanel(t *testing.T, sql, db string, from, to time.Time) string {
+	t.Helper()
 	end := to.AddDate(0, 0, 1).Add(-time.Second)
-	sql = panelMacro.ReplaceAllStringFunc(sql, func(m string) string {
-		p := panelMacro.FindStringSubmatch(m)
-		if p[1] == "date" {
-			return fmt.Sprintf("%s >= toDate('%s') AND %s <= toDate('%s')", p[2], from.Format(time.DateOnly), p[2], to.Format(time.DateOnly))
-		}
-		return fmt.Sprintf("%s >= toDateTime(%d) AND %s <= toDateTime(%d)", p[2], from.Unix(), p[2], end.Unix())
-	})
-	return strings.NewReplacer("${database}", db,
-		"${source:singlequote}", "'causalfoundry','expertflow','chatlayer','voipbin'",
-		"$__fromTime", fmt.Sprintf("toDateTime(%d)", from.Unix()),
-		"$__toTime", fmt.Sprintf("toDateTime(%d)", end.Unix()),
-		"$__interval_s", "3600").Replace(sql)
+	out, err := grafana.ExpandMacros(grafana.WithDefaults(sql, db), grafana.Range{From: from, To: end, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // panelRanges are the ranges the panels are compared over: one day, days with membership
@@ -189,7 +161,7 @@ func checkPanelsShowTheirViews(ctx context.Context, t *testing.T, c *Client) {
 			t.Fatalf("no panel %s", name)
 		}
 		for i, r := range panelRanges {
-			want, err := c.queryLines(ctx, expandPanel(view, c.db, r[0], r[1]))
+			want, err := c.queryLines(ctx, expandPanel(t, view, c.db, r[0], r[1]))
 			if err != nil {
 				t.Fatalf("%s, view form: %v", name, err)
 			}
@@ -198,7 +170,7 @@ func checkPanelsShowTheirViews(ctx context.Context, t *testing.T, c *Client) {
 			}
 			for _, on := range []int{0, 1} {
 				qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"enable_optimize_predicate_expression": on}))
-				got, err := c.queryLines(qctx, expandPanel(panel, c.db, r[0], r[1]))
+				got, err := c.queryLines(qctx, expandPanel(t, panel, c.db, r[0], r[1]))
 				if err != nil {
 					t.Fatalf("%s, enable_optimize_predicate_expression = %d: %v", name, on, err)
 				}
@@ -283,7 +255,7 @@ func TestPanelsOverDayTablesShowTheViewsOnModernClickHouse(t *testing.T) {
 		}
 		first := len(stmts)
 		for _, name := range names {
-			stmts = append(stmts, expandPanel(panels[name], db, r[0], r[1]), expandPanel(viewPanels[name], db, r[0], r[1]))
+			stmts = append(stmts, expandPanel(t, panels[name], db, r[0], r[1]), expandPanel(t, viewPanels[name], db, r[0], r[1]))
 		}
 		blocks, err := testenv.RunModern(ctx, stmts)
 		if err != nil {

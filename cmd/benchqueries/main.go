@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,10 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/chatpulse/chatpulse/deploy/grafana"
 	"github.com/chatpulse/chatpulse/sink"
 	"github.com/chatpulse/chatpulse/testenv"
 )
@@ -116,7 +115,10 @@ func run() error {
 			if r.name == "all" && !wholeRe.MatchString(q.name) {
 				continue
 			}
-			sql := expand(q.sql, *database, r.from, end)
+			sql, err := expand(q.sql, *database, r.from, end)
+			if err != nil {
+				return fmt.Errorf("%s: %w", q.name, err)
+			}
 			st, err := c.MeasureQuery(ctx, sql)
 			if err != nil {
 				fmt.Printf("%-58s %-5s error: %s\n", q.name, r.name, firstLine(err.Error()))
@@ -181,35 +183,12 @@ type query struct {
 
 func loadQueries(repo string) ([]query, error) {
 	var out []query
-	files, err := filepath.Glob(filepath.Join(repo, "deploy/grafana/dashboards/*.json"))
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no dashboards under %s: %v", repo, err)
+	panels, err := grafana.ClickHouseQueries(filepath.Join(repo, "deploy/grafana/dashboards"))
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(files)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		var d struct {
-			Panels []struct {
-				Title   string `json:"title"`
-				Targets []struct {
-					RawSQL string `json:"rawSql"`
-				} `json:"targets"`
-			} `json:"panels"`
-		}
-		if err := json.Unmarshal(b, &d); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		board := strings.TrimSuffix(filepath.Base(f), ".json")
-		for _, p := range d.Panels {
-			for _, t := range p.Targets {
-				if t.RawSQL != "" {
-					out = append(out, query{name: board + ": " + p.Title, sql: t.RawSQL, timed: strings.Contains(t.RawSQL, "$__")})
-				}
-			}
-		}
+	for _, p := range panels {
+		out = append(out, query{name: strings.TrimSuffix(p.File, ".json") + ": " + p.Title, sql: p.SQL, timed: strings.Contains(p.SQL, "$__")})
 	}
 	readme, err := os.ReadFile(filepath.Join(repo, "README.md"))
 	if err != nil {
@@ -241,27 +220,12 @@ const (
 
 // expand fills the Grafana variables and the ClickHouse plugin's macros as the plugin does, and
 // the README's chatpulse database and {from}/{to} placeholders.
-func expand(sql, db string, from, to time.Time) string {
-	interval := max(int(to.Sub(from).Seconds())/1000, 1)
-	dateTime := func(t time.Time) string { return fmt.Sprintf("toDateTime(%d)", t.Unix()) }
-	date := func(t time.Time) string { return fmt.Sprintf("toDate('%s')", t.Format("2006-01-02")) }
-	sql = macroFilter.ReplaceAllStringFunc(sql, func(m string) string {
-		p := macroFilter.FindStringSubmatch(m)
-		lo, hi := dateTime(from), dateTime(to)
-		if p[1] == "date" {
-			lo, hi = date(from), date(to)
-		}
-		return fmt.Sprintf("%s >= %s AND %s <= %s", p[2], lo, p[2], hi)
-	})
-	return strings.NewReplacer(
-		"${database}", db,
-		"${source:singlequote}", "'causalfoundry','expertflow','chatlayer','voipbin'",
-		"$__fromTime", dateTime(from), "$__toTime", dateTime(to),
-		"$__interval_s", fmt.Sprint(interval),
+func expand(sql, db string, from, to time.Time) (string, error) {
+	sql = strings.NewReplacer(
 		"chatpulse.", db+".",
 		"{from}", fmt.Sprint(from.UnixMilli()), "{to}", fmt.Sprint(to.UnixMilli()),
 		"{from_day}", from.Format("2006-01-02"), "{to_day}", to.Add(-time.Millisecond).Format("2006-01-02"),
 	).Replace(sql)
+	interval := time.Duration(max(int(to.Sub(from).Seconds())/1000, 1)) * time.Second
+	return grafana.ExpandMacros(grafana.WithDefaults(sql, db), grafana.Range{From: from, To: to, Interval: interval})
 }
-
-var macroFilter = regexp.MustCompile(`\$__(time|date)Filter\((\w+)\)`)

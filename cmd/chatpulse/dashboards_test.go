@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatpulse/chatpulse/deploy/grafana"
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/gen"
 	"github.com/chatpulse/chatpulse/sink"
@@ -317,10 +318,10 @@ func checkClickHouseTarget(t *testing.T, title string, tg target) {
 // demoPanelTime covers the demo's traffic (gen's default start 2024-02-13 15:09:20 UTC, ten
 // days) as a dashboard would ask for it: whole UTC days, the end at the last millisecond, and
 // an interval of an hour.
-var demoPanelTime = panelTime{
-	from:     time.Date(2024, 2, 13, 0, 0, 0, 0, time.UTC),
-	to:       time.Date(2024, 2, 24, 0, 0, 0, 0, time.UTC).Add(-time.Millisecond),
-	interval: time.Hour,
+var demoPanelTime = grafana.Range{
+	From:     time.Date(2024, 2, 13, 0, 0, 0, 0, time.UTC),
+	To:       time.Date(2024, 2, 24, 0, 0, 0, 0, time.UTC).Add(-time.Millisecond),
+	Interval: time.Hour,
 }
 
 // expandedQueries returns every ClickHouse query of the dashboards as the plugin sends it to
@@ -335,7 +336,7 @@ func expandedQueries(t *testing.T, ds []*dashboard, db string) ([]dashboardQuery
 	for i, q := range qs {
 		s, err := expandVariables(q.RawSQL, q.dash.Templating.List, db)
 		if err == nil {
-			s, err = expandMacros(s, demoPanelTime)
+			s, err = grafana.ExpandMacros(s, demoPanelTime)
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
