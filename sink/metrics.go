@@ -25,20 +25,36 @@ var metricQueries = map[string]string{
 	// dau_wau_mau merges, for each day D, the user sets of user_day_states (migration 7) of the
 	// days D-29 to D, and takes off the users those sets count only through losing copies:
 	// users with a copy of an id with conflicting copies in the window and no row of user_days
-	// in it that activeUserDay keeps (schema_user_states.go).
+	// in it that activeUserDay keeps (schema_user_states.go). DAU, WAU and MAU are merged in
+	// three subqueries, as each keeps a set per day until its GROUP BY ends: the right side of
+	// a JOIN runs first, so only one of them holds its sets at a time.
 	"dau_wau_mau": `SELECT d AS day,
        toUInt64(s_dau - x_dau) AS dau,
        toUInt64(s_wau - x_wau) AS wau,
        toUInt64(s_mau - x_mau) AS mau,
        dau / mau AS stickiness
 FROM (
-    SELECT day + back AS d,
-           uniqExactMergeIf(users, back < 1) AS s_dau,
-           uniqExactMergeIf(users, back < 7) AS s_wau,
-           uniqExactMerge(users) AS s_mau
-    FROM {db}.user_day_states
-    ARRAY JOIN range(30) AS back
-    GROUP BY d
+    SELECT d, s_dau, s_wau, s_mau
+    FROM (
+        SELECT day AS d, uniqExactMerge(users) AS s_dau
+        FROM {db}.user_day_states
+        GROUP BY d
+    ) AS sd
+    ANY LEFT JOIN (
+        SELECT d, s_wau, s_mau
+        FROM (
+            SELECT day + back AS d, uniqExactMerge(users) AS s_wau
+            FROM {db}.user_day_states
+            ARRAY JOIN range(7) AS back
+            GROUP BY d
+        ) AS sw
+        ANY LEFT JOIN (
+            SELECT day + back AS d, uniqExactMerge(users) AS s_mau
+            FROM {db}.user_day_states
+            ARRAY JOIN range(30) AS back
+            GROUP BY d
+        ) AS sm USING (d)
+    ) AS swm USING (d)
 ) AS s
 ANY LEFT JOIN (
     SELECT l_day + back AS d,
