@@ -24,7 +24,7 @@ var metricNames = []string{
 var metricQueries = map[string]string{
 	// dau_wau_mau merges, for each day D, the user sets of user_day_states (migration 7) of the
 	// days D-29 to D, and takes off the users those sets count only through losing copies:
-	// users with a copy of an id with conflicting copies in the window and no row of user_days
+	// users with a copy of an id with conflicting copies in the window (user_message_days) and no row of user_days
 	// in it that activeUserDay keeps (schema_user_states.go). DAU, WAU and MAU are merged in
 	// three subqueries, as each keeps a set per day until its GROUP BY ends: the right side of
 	// a JOIN runs first, so only one of them holds its sets at a time.
@@ -66,21 +66,18 @@ ANY LEFT JOIN (
         FROM (
             SELECT source, tenant, user_id, l_days, k_days
             FROM (
-                SELECT source, tenant, sender_id AS user_id,
-                       groupUniqArray(toDate(intDiv(sent_at_ms, 1000), 'UTC')) AS l_days
-                FROM {db}.messages
+                SELECT source, tenant, user_id, groupUniqArray(day) AS l_days
+                FROM {db}.user_message_days
                 WHERE (source, tenant, msg_id) IN (SELECT source, tenant, msg_id FROM {db}.message_conflicts)
-                  AND sender_type = 'user'
                 GROUP BY source, tenant, user_id
             ) AS l
             ANY LEFT JOIN (
                 SELECT source, tenant, user_id, groupUniqArray(day) AS k_days
                 FROM {db}.user_days
                 WHERE (source, tenant, user_id) IN (
-                    SELECT source, tenant, sender_id
-                    FROM {db}.messages
+                    SELECT source, tenant, user_id
+                    FROM {db}.user_message_days
                     WHERE (source, tenant, msg_id) IN (SELECT source, tenant, msg_id FROM {db}.message_conflicts)
-                      AND sender_type = 'user'
                 )
                   AND ` + indentSQL(activeUserDay, "                  ") + `
                 GROUP BY source, tenant, user_id

@@ -73,7 +73,8 @@ var migrations = []migration{
 	{Version: 7, Name: "active user sets by day",
 		Statements: []string{
 			createUserDayStates, createUserDayStatesFromMessages,
-			backfillUserDayStates,
+			createUserMessageDays, createUserMessageDaysFromMessages,
+			backfillUserDayStates, backfillUserMessageDays,
 		}},
 }
 

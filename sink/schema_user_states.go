@@ -11,12 +11,14 @@ package sink
 // of an id with conflicting copies (activeUserDay), and a set cannot take a user out. So a
 // reader counts, for each day and window, the users whose copies in the window are all copies
 // of ids with conflicting copies and none of them kept, and takes them off. Those users are
-// among the senders of the copies of such ids, a handful: messages, sorted by id and holding
-// every copy (migration 4), gives the copies of the ids in message_conflicts by key (the
-// unmarked first copy among them, which message_conflicts lacks), and the kept days of their
-// senders are the user_days rows of those users that activeUserDay keeps. A user with a kept
-// row in the window is counted once by the states, as by the user_days query; one without is
-// counted by the states only through copies of conflicting ids, and taken off.
+// among the senders of the copies of such ids, a handful: user_message_days files the day and
+// sender of every user copy under its message id, so the copies of the ids in
+// message_conflicts (the unmarked first copy among them, which message_conflicts lacks) are
+// read by key, and the kept days of their senders are the user_days rows of those users that
+// activeUserDay keeps. A user with a kept row in the window is counted once by the states, as
+// by the user_days query; one without is counted by the states only through copies of
+// conflicting ids, and taken off. user_message_days is user_days sorted by message, so that
+// analysts read it by key as they may not read messages.
 
 const createUserDayStates = `CREATE TABLE IF NOT EXISTS {db}.user_day_states (
     day Date,
@@ -39,3 +41,21 @@ const backfillUserDayStates = `INSERT INTO {db}.user_day_states (day, source, te
 SELECT day, source, tenant, uniqExactState(source, tenant, user_id) AS users
 FROM {db}.user_days
 GROUP BY day, source, tenant`
+
+const createUserMessageDays = `CREATE TABLE IF NOT EXISTS {db}.user_message_days (
+    source String,
+    tenant String,
+    msg_id String,
+    day Date,
+    user_id String
+) ENGINE = ReplacingMergeTree ORDER BY (source, tenant, msg_id, day, user_id)`
+
+const createUserMessageDaysFromMessages = `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.user_message_days_messages
+TO {db}.user_message_days AS
+SELECT source, tenant, msg_id, toDate(intDiv(sent_at_ms, 1000), 'UTC') AS day, sender_id AS user_id
+FROM {db}.messages
+WHERE sender_type = 'user'`
+
+const backfillUserMessageDays = `INSERT INTO {db}.user_message_days (source, tenant, msg_id, day, user_id)
+SELECT source, tenant, msg_id, day, user_id
+FROM {db}.user_days`
