@@ -22,77 +22,36 @@ var metricNames = []string{
 // A column that appears only inside a lambda is dropped from a joined subquery by 18.16, so
 // each such column is also used outside one.
 var metricQueries = map[string]string{
-	// dau_wau_mau merges, for each day D, the user sets of user_day_states (migration 7) of the
-	// days D-29 to D, and takes off the users those sets count only through losing copies:
-	// users with a copy of an id with conflicting copies in the window (user_message_days) and no row of user_days
-	// in it that activeUserDay keeps (schema_user_states.go). DAU, WAU and MAU are merged in
-	// three subqueries, as each keeps a set per day until its GROUP BY ends: the right side of
-	// a JOIN runs first, so only one of them holds its sets at a time.
-	"dau_wau_mau": `SELECT d AS day,
-       toUInt64(s_dau - x_dau) AS dau,
-       toUInt64(s_wau - x_wau) AS wau,
-       toUInt64(s_mau - x_mau) AS mau,
+	// Both read user_days (migration 5), the active days of each user, keeping the rows of a
+	// message's winning copy (activeUserDay).
+	// Each (user, active day) counts for the days from it up to the user's next active day, at
+	// most 30: on each day D it stands for the user's latest activity up to D, so every user
+	// counts once per day, with back = D minus that activity's day, without a uniqExact over
+	// 30 copies of every activity.
+	"dau_wau_mau": `SELECT day,
+       countIf(back = 0) AS dau,
+       countIf(back < 7) AS wau,
+       count() AS mau,
        dau / mau AS stickiness
 FROM (
-    SELECT d, s_dau, s_wau, s_mau
+    SELECT active_day + back AS day, back
     FROM (
-        SELECT day AS d, uniqExactMerge(users) AS s_dau
-        FROM {db}.user_day_states
-        GROUP BY d
-    ) AS sd
-    ANY LEFT JOIN (
-        SELECT d, s_wau, s_mau
+        SELECT days[i] AS active_day,
+               if(i < length(days), toUInt32(days[i + 1]) - toUInt32(days[i]), 30) AS gap
         FROM (
-            SELECT day + back AS d, uniqExactMerge(users) AS s_wau
-            FROM {db}.user_day_states
-            ARRAY JOIN range(7) AS back
-            GROUP BY d
-        ) AS sw
-        ANY LEFT JOIN (
-            SELECT day + back AS d, uniqExactMerge(users) AS s_mau
-            FROM {db}.user_day_states
-            ARRAY JOIN range(30) AS back
-            GROUP BY d
-        ) AS sm USING (d)
-    ) AS swm USING (d)
-) AS s
-ANY LEFT JOIN (
-    SELECT l_day + back AS d,
-           uniqExactIf(source, tenant, user_id, back < 1 AND NOT arrayExists(k -> k = d, k_days)) AS x_dau,
-           uniqExactIf(source, tenant, user_id, back < 7 AND NOT arrayExists(k -> k <= d AND k > d - 7, k_days)) AS x_wau,
-           uniqExactIf(source, tenant, user_id, NOT arrayExists(k -> k <= d AND k > d - 30, k_days)) AS x_mau
-    FROM (
-        SELECT source, tenant, user_id, l_day, k_days
-        FROM (
-            SELECT source, tenant, user_id, l_days, k_days
-            FROM (
-                SELECT source, tenant, user_id, groupUniqArray(day) AS l_days
-                FROM {db}.user_message_days
-                WHERE (source, tenant, msg_id) IN (SELECT source, tenant, msg_id FROM {db}.message_conflicts)
-                GROUP BY source, tenant, user_id
-            ) AS l
-            ANY LEFT JOIN (
-                SELECT source, tenant, user_id, groupUniqArray(day) AS k_days
-                FROM {db}.user_days
-                WHERE (source, tenant, user_id) IN (
-                    SELECT source, tenant, user_id
-                    FROM {db}.user_message_days
-                    WHERE (source, tenant, msg_id) IN (SELECT source, tenant, msg_id FROM {db}.message_conflicts)
-                )
-                  AND ` + indentSQL(activeUserDay, "                  ") + `
-                GROUP BY source, tenant, user_id
-            ) AS k USING (source, tenant, user_id)
+            SELECT arraySort(groupUniqArray(day)) AS days
+            FROM {db}.user_days
+            WHERE ` + indentSQL(activeUserDay, "            ") + `
+            GROUP BY source, tenant, user_id
         )
-        ARRAY JOIN l_days AS l_day
+        ARRAY JOIN arrayEnumerate(days) AS i
     )
-    ARRAY JOIN range(30) AS back
-    GROUP BY d
-) AS x USING (d)
-WHERE dau > 0
+    ARRAY JOIN range(toUInt32(least(gap, 30))) AS back
+)
+GROUP BY day
+HAVING dau > 0
 ORDER BY day`,
 
-	// new_users reads user_days (migration 5), keeping the rows of a message's winning copy
-	// (activeUserDay).
 	"new_users": `SELECT first_day AS day, count() AS new_users
 FROM (
     SELECT min(day) AS first_day

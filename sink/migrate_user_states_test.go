@@ -1,14 +1,12 @@
 package sink
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // TestMigrationToUserDayStates starts from a database of schema version 6 filled with the
-// fixtures and conflicting copies, as workers of that version write them, and migrates: the
-// backfilled user_day_states give dau_wau_mau the counts of its user_days form, and applying
-// the migration again and writing the rows once more change nothing.
+// fixtures and conflicting copies, as workers of that version write them, and migrates: over
+// the backfilled user_day_states and user_message_days the active-user panels show the counts
+// of their user_days forms, and applying the migration again and writing the rows once more
+// change nothing.
 func TestMigrationToUserDayStates(t *testing.T) {
 	ctx := testContext(t)
 	c := openClient(t, testConfig(t, server))
@@ -27,23 +25,7 @@ func TestMigrationToUserDayStates(t *testing.T) {
 	if err := c.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	check := func(t *testing.T) {
-		t.Helper()
-		want, err := c.queryLines(ctx, strings.ReplaceAll(userDaysDauWauMau, "{db}", c.db))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := c.Metric(ctx, "dau_wau_mau")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(want) == 0 {
-			t.Fatal("the user_days form of dau_wau_mau shows no rows")
-		}
-		if diff := firstDifference(got, want); diff != "" {
-			t.Errorf("metric dau_wau_mau after the migration differs from its user_days form: %s", diff)
-		}
-	}
+	check := func(t *testing.T) { checkUserPanels(ctx, t, c) }
 	t.Run("the backfill files every stored user day", check)
 	t.Run("and a second migration and a replay change nothing", func(t *testing.T) {
 		reapplyMigration(t, ctx, c, migrations[6])
