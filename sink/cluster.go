@@ -39,6 +39,9 @@ var shardKeys = map[string]string{
 	"message_state":     "cityHash64(source, tenant, msg_id)",
 	"user_days":         "cityHash64(source, tenant, msg_id)",
 	"message_conflicts": "cityHash64(source, tenant, msg_id)",
+	"user_message_days": "cityHash64(source, tenant, msg_id)",
+	// A day's user set may be split over shards: the initiator merges the states of all.
+	"user_day_states":   "cityHash64(source, tenant, day)",
 	"sessions":          "cityHash64(source, tenant, user_id)",
 	"session_days":      "cityHash64(source, tenant, user_id)",
 	"handover_events":   "cityHash64(source, tenant, user_id)",

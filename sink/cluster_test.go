@@ -29,6 +29,7 @@ func bothFixtures() *rows.Set {
 	for i := range steps {
 		set.Append(&steps[i])
 	}
+	set.Append(userConflicts())
 	return set
 }
 
@@ -83,6 +84,16 @@ func answers(t *testing.T, ctx context.Context, c *Client) map[string][]string {
 		}
 		slices.Sort(lines)
 		out["panel "+name] = lines
+	}
+	// The active-user panels merge the day sets of every shard for ranges under 14 days.
+	for _, r := range [][2]time.Time{userPanelRanges[1], userPanelRanges[3]} {
+		for name := range userDaysPanels {
+			lines, err := c.queryLines(ctx, expandPanel(userPanelSQL(t)[name], c.db, r[0], r[1]))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			out["panel "+name+" from "+r[0].Format(time.DateOnly)] = lines
+		}
 	}
 	for _, view := range contractViews {
 		lines, err := c.Snapshot(ctx, view)
@@ -260,8 +271,11 @@ func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T)
 	}
 
 	t.Run("both replicas of each shard hold the same distinct rows", func(t *testing.T) {
-		// message_state's AggregateFunction columns are compared through message_facts_local.
-		objects := append(slices.DeleteFunc(replicatedTables(), func(s string) bool { return s == "message_state_local" }), "message_facts_local")
+		// message_state's AggregateFunction columns are compared through message_facts_local,
+		// user_day_states' through the users of each set.
+		objects := append(slices.DeleteFunc(replicatedTables(), func(s string) bool {
+			return s == "message_state_local" || s == "user_day_states_local"
+		}), "message_facts_local")
 		for shard := 1; shard <= 2; shard++ {
 			var first map[string][]string
 			for replica := 1; replica <= 2; replica++ {
@@ -278,11 +292,20 @@ func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T)
 					// A merge collapses exact replays; one replica may have run it and the other not yet.
 					got[object] = slices.Compact(lines)
 				}
+				sets, err := rc.queryLines(ctx, "SELECT day, source, tenant, uniqExactMerge(users) FROM "+db+
+					".user_day_states_local GROUP BY day, source, tenant ORDER BY day, source, tenant")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(sets) == 0 {
+					t.Errorf("shard %d replica %d: user_day_states_local is empty", shard, replica)
+				}
+				got["user_day_states_local"] = sets
 				if first == nil {
 					first = got
 					continue
 				}
-				for _, table := range objects {
+				for _, table := range append(objects, "user_day_states_local") {
 					if !slices.Equal(got[table], first[table]) {
 						t.Errorf("shard %d: %s differs between replicas:\n%s\n---\n%s", shard, table,
 							strings.Join(first[table], "\n"), strings.Join(got[table], "\n"))

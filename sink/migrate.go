@@ -70,6 +70,12 @@ var migrations = []migration{
 			createGroupMessageDays, createGroupMessageDaysFromMessages,
 			backfillReceiptDays, backfillMembershipDays, backfillGroupMessageDays,
 		}},
+	{Version: 7, Name: "active user sets by day",
+		Statements: []string{
+			createUserDayStates, createUserDayStatesFromMessages,
+			createUserMessageDays, createUserMessageDaysFromMessages,
+			backfillUserDayStates, backfillUserMessageDays,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must
