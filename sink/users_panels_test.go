@@ -195,13 +195,13 @@ func checkUserPanels(ctx context.Context, t *testing.T, c *Client) {
 			t.Fatalf("no panel %s", name)
 		}
 		for _, r := range userPanelRanges {
-			want, err := c.queryLines(ctx, expandPanel(form, c.db, r[0], r[1]))
+			want, err := c.queryLines(ctx, expandPanel(t, form, c.db, r[0], r[1]))
 			if err != nil {
 				t.Fatalf("%s, user_days form: %v", name, err)
 			}
 			for _, on := range []int{0, 1} {
 				qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"enable_optimize_predicate_expression": on}))
-				got, err := c.queryLines(qctx, expandPanel(panel, c.db, r[0], r[1]))
+				got, err := c.queryLines(qctx, expandPanel(t, panel, c.db, r[0], r[1]))
 				if err != nil {
 					t.Fatalf("%s, enable_optimize_predicate_expression = %d: %v", name, on, err)
 				}
@@ -229,7 +229,7 @@ func TestActiveUsersFromDayStatesOnModernClickHouse(t *testing.T) {
 	first := len(stmts)
 	for _, r := range userPanelRanges {
 		for _, name := range names {
-			stmts = append(stmts, expandPanel(panels[name], db, r[0], r[1]), expandPanel(userDaysPanels[name], db, r[0], r[1]))
+			stmts = append(stmts, expandPanel(t, panels[name], db, r[0], r[1]), expandPanel(t, userDaysPanels[name], db, r[0], r[1]))
 		}
 	}
 	blocks, err := testenv.RunModern(ctx, stmts)
