@@ -70,6 +70,12 @@ var migrations = []migration{
 			createGroupMessageDays, createGroupMessageDaysFromMessages,
 			backfillReceiptDays, backfillMembershipDays, backfillGroupMessageDays,
 		}},
+	// Version 7 is left to another change; versions are applied in order and need not be
+	// consecutive.
+	{Version: 8, Name: "messages by conversation and day",
+		Statements: []string{
+			createConversationDays, createConversationDaysFromMessages, backfillConversationDays,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must
