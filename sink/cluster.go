@@ -50,6 +50,9 @@ var shardKeys = map[string]string{
 
 	// The messages to a group live on each message's shard, as the messages that feed them.
 	"group_message_days": "cityHash64(source, tenant, msg_id)",
+	// A conversation's messages by day live on each message's shard too; a reader's GROUP BY
+	// conversation merges the shards' groups.
+	"conversation_days": "cityHash64(source, tenant, msg_id)",
 }
 
 // perEntityViews group, join or deduplicate only rows of one entity, all on one shard, so the

@@ -76,6 +76,10 @@ var migrations = []migration{
 			createUserMessageDays, createUserMessageDaysFromMessages,
 			backfillUserDayStates, backfillUserMessageDays,
 		}},
+	{Version: 8, Name: "messages by conversation and day",
+		Statements: []string{
+			createConversationDays, createConversationDaysFromMessages, backfillConversationDays,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must

@@ -115,6 +115,30 @@ GROUP BY source, status
 ORDER BY source, status`,
 }
 
+// viewMetrics are the README metrics that read a table filed by day, written over the contract
+// views as they read them before: bot_response from message_facts. A metric must show the rows
+// of its view form.
+var viewMetrics = map[string]string{
+	"bot_response": `SELECT count() AS answered,
+       quantileExact(0.5)(response_ms) AS p50_ms,
+       quantileExact(0.9)(response_ms) AS p90_ms
+FROM (
+    SELECT arrayReduce('min', arrayFilter(t -> t > u_sent_at_ms, r_sent_at_ms)) - u_sent_at_ms AS response_ms
+    FROM (
+        SELECT source, tenant, conversation_id, sent_at_ms AS u_sent_at_ms
+        FROM {db}.message_facts
+        WHERE sender_type = 'user'
+    ) AS u
+    ANY LEFT JOIN (
+        SELECT source, tenant, conversation_id, groupArray(sent_at_ms) AS r_sent_at_ms
+        FROM {db}.message_facts
+        WHERE sender_type IN ('bot', 'agent')
+        GROUP BY source, tenant, conversation_id
+    ) AS r USING (source, tenant, conversation_id)
+    WHERE arrayExists(t -> t > u_sent_at_ms, r_sent_at_ms)
+)`,
+}
+
 // dashboardPanelSQL returns the raw SQL of every panel of the dashboards, by "file: title".
 func dashboardPanelSQL(t *testing.T) map[string]string {
 	t.Helper()
@@ -184,6 +208,22 @@ func checkPanelsShowTheirViews(ctx context.Context, t *testing.T, c *Client) {
 			}
 		}
 	}
+	for name, view := range viewMetrics {
+		want, err := c.queryLines(ctx, strings.ReplaceAll(view, "{db}", c.db))
+		if err != nil {
+			t.Fatalf("%s, view form: %v", name, err)
+		}
+		for _, on := range []int{0, 1} {
+			qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"enable_optimize_predicate_expression": on}))
+			got, err := c.Metric(qctx, name)
+			if err != nil {
+				t.Fatalf("%s, enable_optimize_predicate_expression = %d: %v", name, on, err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("metric %s, enable_optimize_predicate_expression = %d:\ngot  %q\nwant %q", name, on, got, want)
+			}
+		}
+	}
 }
 
 // groupConflicts are ids with conflicting copies, as the processor writes them (the first copy
@@ -224,15 +264,43 @@ func groupConflicts() *rows.Set {
 	}
 }
 
+// botConflicts are conversations with ids of conflicting copies, as the processor writes them,
+// under tenant tb on 2024-01-02 and 03. User message bu1 of conversation cb1 is answered by
+// bb2 after 7 s: bb1's first copy would answer it after 5 s but its winner is in cb2, bb2's
+// first copy is a user's and its winner an agent's, bu2's first copy is a user message whose
+// winner a supervisor sent. bu3's copies lie on either side of midnight and bb3 answers its
+// winner after 3 s, its first copy after 2 s.
+func botConflicts() *rows.Set {
+	msg := func(id, conv, senderType string, sent int64, hash uint64, marked bool) rows.Message {
+		return rows.Message{Source: "causalfoundry", Tenant: "tb", Platform: "web", MsgID: id, ConversationID: conv,
+			SenderType: senderType, SenderID: senderType + "-" + conv, RecipientType: "user", RecipientID: "x", ContentType: "text",
+			SentAtMs: sent, ContentHash: hash, Supersedes: marked}
+	}
+	t := at(2, 10, 0, 0, 0)
+	return &rows.Set{Messages: []rows.Message{
+		msg("bu1", "cb1", "user", t, 1, false),
+		msg("bb1", "cb1", "bot", t+5000, 50, false),
+		msg("bb1", "cb2", "bot", t+5000, 20, true),
+		msg("bb2", "cb1", "user", t+7000, 60, false),
+		msg("bb2", "cb1", "agent", t+7000, 10, true),
+		msg("bu2", "cb1", "user", t+1000, 70, false),
+		msg("bu2", "cb1", "supervisor", t+1000, 30, true),
+		msg("bu3", "cb3", "user", at(2, 23, 59, 59, 0), 80, false),
+		msg("bu3", "cb3", "user", at(2, 23, 59, 58, 0), 90, true),
+		msg("bb3", "cb3", "bot", at(3, 0, 0, 1, 0), 2, false),
+	}}
+}
+
 // TestPanelsOverDayTablesShowTheViews checks that the panels reading receipt_days,
-// membership_days and message_state show what the contract views give for their range, on
-// the fixtures and conflicting copies of group messages, written once and then replayed in
-// another order.
+// membership_days, message_state and conversation_days show what the contract views give for
+// their range, and bot_response what it gives over message_facts, on the fixtures and
+// conflicting copies of group messages and of conversations with bots, written once and then
+// replayed in another order.
 func TestPanelsOverDayTablesShowTheViews(t *testing.T) {
 	ctx := testContext(t)
 	c := migratedClient(t)
-	engagement, fixture, conflicts := engagementSet(), fixtureSet(), groupConflicts()
-	for _, set := range []*rows.Set{engagement, conflicts, fixture, fixture, engagement} {
+	engagement, fixture, conflicts, bots := engagementSet(), fixtureSet(), groupConflicts(), botConflicts()
+	for _, set := range []*rows.Set{engagement, conflicts, bots, fixture, fixture, bots, engagement} {
 		if err := c.Insert(ctx, set); err != nil {
 			t.Fatal(err)
 		}
@@ -250,12 +318,16 @@ func TestPanelsOverDayTablesShowTheViewsOnModernClickHouse(t *testing.T) {
 	defer cancel()
 	for i, r := range panelRanges {
 		stmts := Statements(db)
-		for _, set := range []*rows.Set{engagementSet(), groupConflicts(), fixtureSet(), engagementSet()} {
+		for _, set := range []*rows.Set{engagementSet(), groupConflicts(), botConflicts(), fixtureSet(), engagementSet(), botConflicts()} {
 			stmts = append(stmts, insertsSQL(db, set)...)
 		}
 		first := len(stmts)
 		for _, name := range names {
 			stmts = append(stmts, expandPanel(t, panels[name], db, r[0], r[1]), expandPanel(t, viewPanels[name], db, r[0], r[1]))
+		}
+		metrics := slices.Sorted(maps.Keys(viewMetrics))
+		for _, name := range metrics {
+			stmts = append(stmts, strings.ReplaceAll(metricQueries[name], "{db}", db), strings.ReplaceAll(viewMetrics[name], "{db}", db))
 		}
 		blocks, err := testenv.RunModern(ctx, stmts)
 		if err != nil {
@@ -274,6 +346,12 @@ func TestPanelsOverDayTablesShowTheViewsOnModernClickHouse(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("%s from %s to %s on the modern server:\ngot  %q\nwant %q",
 					name, r[0].Format(time.DateOnly), r[1].Format(time.DateOnly), got, want)
+			}
+		}
+		for k, name := range metrics {
+			at := first + 2*len(names) + 2*k
+			if got, want := blocks[at].Lines, blocks[at+1].Lines; !slices.Equal(got, want) {
+				t.Errorf("metric %s on the modern server:\ngot  %q\nwant %q", name, got, want)
 			}
 		}
 	}

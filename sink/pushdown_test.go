@@ -10,7 +10,7 @@ import (
 )
 
 // TestContractViewsWithPredicatePushdown reads every contract view, and the tables filed by day
-// of migration 6, through a filter, the way dashboards and analysts do, with enable_optimize_predicate_expression off (18.16's default)
+// of migrations 6 and 8, through a filter, the way dashboards and analysts do, with enable_optimize_predicate_expression off (18.16's default)
 // and on (the default of later releases, which pushes the filter into the view): both must
 // succeed and show the same rows, which are those of the unfiltered view that pass the filter.
 func TestContractViewsWithPredicatePushdown(t *testing.T) {
@@ -36,6 +36,7 @@ func TestContractViewsWithPredicatePushdown(t *testing.T) {
 		{"engagement_daily", "day >= toDate('2024-01-02') AND platform = 'web'"},
 		{"receipt_days", "day = toDate('2024-01-01') AND status = 'read'"},
 		{"membership_days", "day >= toDate('2024-01-02') AND action = 'join'"},
+		{"conversation_days", "day >= toDate('2024-01-01') AND sender_type = 'bot'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.view+" where "+tt.filter+" shows the same rows with pushdown on and off", func(t *testing.T) {
@@ -67,7 +68,7 @@ func TestContractViewsWithPredicatePushdown(t *testing.T) {
 }
 
 // TestUserMetricsWithPredicatePushdown runs the metrics that read user_days, whose condition
-// filters by subqueries, and bot_response, which reads message_state, with
+// filters by subqueries, and bot_response, which reads conversation_days with such a filter, with
 // enable_optimize_predicate_expression off and on, on the engagement fixture and every 48th
 // order of conflicting copies: both give the same rows.
 func TestUserMetricsWithPredicatePushdown(t *testing.T) {

@@ -169,7 +169,7 @@ func TestTwoWorkersOnAClusterYieldTheRowsOfOneServer(t *testing.T) {
 		// message_state's AggregateFunction columns are compared through message_facts_local.
 		objects := []string{"messages_local", "receipts_local", "replies_local", "reactions_local", "sessions_local",
 			"session_days_local", "membership_events_local", "handover_events_local", "schema_migrations", "message_facts_local",
-			"receipt_days_local", "membership_days_local"}
+			"receipt_days_local", "membership_days_local", "conversation_days_local"}
 		for shard := 1; shard <= 2; shard++ {
 			first, second := clients[(shard-1)*2], clients[(shard-1)*2+1]
 			for _, object := range objects {
