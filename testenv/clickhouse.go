@@ -149,21 +149,6 @@ func (c *ClickHouse) setUp() error {
 	return nil
 }
 
-// freePorts asks the kernel for n distinct free loopback ports. All listeners stay open until
-// every port is known so that the kernel cannot hand the same port out twice.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("pick free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 // command runs the server on its configuration; it logs to the console, which is server.log.
 func (c *ClickHouse) command() *exec.Cmd {
 	return exec.Command(c.bin, "--config-file="+filepath.Join(c.dir, "config.xml"))
