@@ -88,7 +88,7 @@ func answers(t *testing.T, ctx context.Context, c *Client) map[string][]string {
 	// The active-user panels merge the day sets of every shard for ranges under 14 days.
 	for _, r := range [][2]time.Time{userPanelRanges[1], userPanelRanges[3]} {
 		for name := range userDaysPanels {
-			lines, err := c.queryLines(ctx, expandPanel(t, userPanelSQL(t)[name], c.db, r[0], r[1]))
+			lines, err := c.queryLines(ctx, expandPanel(t, dashboardPanelSQL(t)[name], c.db, r[0], r[1]))
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}

@@ -2,9 +2,7 @@ package sink
 
 import (
 	"context"
-	"encoding/json"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -124,35 +122,6 @@ var userPanelRanges = append(slices.Clone(panelRanges),
 	[2]time.Time{time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC), time.Date(2024, 1, 12, 0, 0, 0, 0, time.UTC)},
 	[2]time.Time{time.Date(2024, 1, 30, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 8, 0, 0, 0, 0, time.UTC)})
 
-// userPanelSQL returns the raw SQL of the users dashboard's panels, by "users.json: title".
-func userPanelSQL(t *testing.T) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile("../deploy/grafana/dashboards/users.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				RawSQL string `json:"rawSql"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, p := range d.Panels {
-		for _, tg := range p.Targets {
-			if tg.RawSQL != "" {
-				out["users.json: "+p.Title] = tg.RawSQL
-			}
-		}
-	}
-	return out
-}
-
 // userStateSets are what the active-user tests write: the fixtures, conflicting copies of
 // group messages and of user messages, and a replay in another order.
 func userStateSets() []*rows.Set {
@@ -188,7 +157,7 @@ func TestActiveUsersFromDayStatesShowTheUserDaysCounts(t *testing.T) {
 // with its user_days form.
 func checkUserPanels(ctx context.Context, t *testing.T, c *Client) {
 	t.Helper()
-	panels := userPanelSQL(t)
+	panels := dashboardPanelSQL(t)
 	for name, form := range userDaysPanels {
 		panel, ok := panels[name]
 		if !ok {
@@ -218,7 +187,7 @@ func checkUserPanels(ctx context.Context, t *testing.T, c *Client) {
 // ClickHouse (ch-modern).
 func TestActiveUsersFromDayStatesOnModernClickHouse(t *testing.T) {
 	const db = "chatpulse"
-	panels := userPanelSQL(t)
+	panels := dashboardPanelSQL(t)
 	names := slices.Sorted(maps.Keys(userDaysPanels))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
