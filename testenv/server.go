@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -98,8 +99,26 @@ func (s *server) Restart(ctx context.Context) error {
 	if err := s.stopLocked(syscall.SIGTERM); err != nil {
 		return err
 	}
-	return s.startLocked(ctx)
+	// Connections the old process accepted can hold one of its ports in TIME_WAIT for up to a
+	// minute, and a server that binds without SO_REUSEADDR then exits at once with "Address
+	// already in use"; it is started again until the port is free.
+	deadline := time.Now().Add(portReleaseTimeout)
+	for {
+		err := s.startLocked(ctx)
+		if err == nil || !strings.Contains(err.Error(), "Address already in use") || time.Now().After(deadline) {
+			return err
+		}
+		s.log.Info(s.name+" port still in use, starting again", "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
 }
+
+// portReleaseTimeout is how long Restart waits for a port to leave TIME_WAIT (60 s on Linux).
+const portReleaseTimeout = 70 * time.Second
 
 // Close stops the server and removes its directory. Closing twice is a no-op.
 func (s *server) Close() error {
