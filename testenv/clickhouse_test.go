@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -71,6 +72,35 @@ func TestClickHouseLifecycle(t *testing.T) {
 		}
 		if got := httpQuery(t, ch, "SELECT x FROM default.kept"); got != "7\n" {
 			t.Fatalf("after restart the table holds %q", got)
+		}
+	})
+
+	t.Run("a restart waits until a port the server needs is free again", func(t *testing.T) {
+		if err := ch.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		// A listener on the server's HTTP port makes every start exit with "Address already in
+		// use" until it is closed, as a port in TIME_WAIT does after a kill.
+		l, err := net.Listen("tcp", ch.HTTPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		released := make(chan struct{})
+		go func() {
+			time.Sleep(3 * time.Second)
+			l.Close()
+			close(released)
+		}()
+		if err := ch.Restart(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-released:
+		default:
+			t.Fatal("the server started while its port was taken")
+		}
+		if got := httpQuery(t, ch, "SELECT count() FROM default.kept"); got != "1\n" {
+			t.Fatalf("after the restart the table holds %q rows", got)
 		}
 	})
 

@@ -104,8 +104,9 @@ func (s *server) Restart(ctx context.Context) error {
 	// already in use"; it is started again until the port is free.
 	deadline := time.Now().Add(portReleaseTimeout)
 	for {
+		logStart := fileSize(s.logPath())
 		err := s.startLocked(ctx)
-		if err == nil || !strings.Contains(err.Error(), "Address already in use") || time.Now().After(deadline) {
+		if err == nil || !s.portInUseSince(logStart) || time.Now().After(deadline) {
 			return err
 		}
 		s.log.Info(s.name+" port still in use, starting again", "err", err)
@@ -115,6 +116,25 @@ func (s *server) Restart(ctx context.Context) error {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// portInUseSince reports whether the server logged, after byte logStart of server.log, that it
+// could not bind a port; server.log holds every earlier start too.
+func (s *server) portInUseSince(logStart int64) bool {
+	b, err := os.ReadFile(s.logPath())
+	if err != nil || int64(len(b)) < logStart {
+		return false
+	}
+	return strings.Contains(string(b[logStart:]), "Address already in use")
+}
+
+// fileSize is the size of the file at path, 0 when it does not exist.
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 // portReleaseTimeout is how long Restart waits for a port to leave TIME_WAIT (60 s on Linux).
