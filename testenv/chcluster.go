@@ -61,11 +61,18 @@ func StartClickHouseCluster(ctx context.Context, log *slog.Logger, shards, repli
 		return nil, err
 	}
 	c := &ClickHouseCluster{ZooKeeper: zk}
-	if err := c.setUpNodes(log, bin, shards, replicas); err != nil {
-		return nil, errors.Join(err, c.Close())
-	}
-	if err := c.startNodes(ctx); err != nil {
-		return nil, errors.Join(err, c.Close())
+	err = retryBusyPorts(func() error {
+		err := c.setUpNodes(log, bin, shards, replicas)
+		if err == nil {
+			err = c.startNodes(ctx)
+		}
+		if err != nil {
+			return errors.Join(err, c.closeNodes())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, errors.Join(err, c.ZooKeeper.Close())
 	}
 	return c, nil
 }
@@ -123,14 +130,20 @@ func (c *ClickHouseCluster) RestartZooKeeper(ctx context.Context) error {
 
 // Close stops every server and removes their directories. Closing twice is a no-op.
 func (c *ClickHouseCluster) Close() error {
-	errs := make([]error, len(c.Nodes)+1)
+	err := c.closeNodes()
+	// ZooKeeper last: a server that loses it while it stops waits for it.
+	return errors.Join(err, c.ZooKeeper.Close())
+}
+
+// closeNodes stops and removes every ClickHouse node, leaving none in the cluster.
+func (c *ClickHouseCluster) closeNodes() error {
+	errs := make([]error, len(c.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range c.Nodes {
 		wg.Go(func() { errs[i] = n.Close() })
 	}
 	wg.Wait()
-	// ZooKeeper last: a server that loses it while it stops waits for it.
-	errs[len(c.Nodes)] = c.ZooKeeper.Close()
+	c.Nodes = nil
 	return errors.Join(errs...)
 }
 

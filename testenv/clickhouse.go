@@ -44,20 +44,27 @@ func StartClickHouse(ctx context.Context, log *slog.Logger, opts ...ClickHouseOp
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "chatpulse-clickhouse-")
+	var ch *ClickHouse
+	err = retryBusyPorts(func() error {
+		dir, err := os.MkdirTemp("", "chatpulse-clickhouse-")
+		if err != nil {
+			return fmt.Errorf("clickhouse temp dir: %w", err)
+		}
+		ch = newClickHouse(log, bin, dir)
+		for _, o := range opts {
+			o(&ch.opts)
+		}
+		if err := ch.setUp(); err != nil {
+			os.RemoveAll(dir)
+			return err
+		}
+		if err := ch.start(ctx); err != nil {
+			os.RemoveAll(dir)
+			return err
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse temp dir: %w", err)
-	}
-	ch := newClickHouse(log, bin, dir)
-	for _, o := range opts {
-		o(&ch.opts)
-	}
-	if err := ch.setUp(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	if err := ch.start(ctx); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	return ch, nil

@@ -8,31 +8,48 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // lowestPort is the bottom of the range freePorts picks from, above the ports services
 // commonly listen on.
 const lowestPort = 10000
 
-// freePorts picks n distinct free loopback ports below the kernel's ephemeral range. A server
-// that testenv kills and restarts keeps its ports, and while it is down, a port of the
-// ephemeral range can be taken by the local end of any outgoing connection or by any listener
-// on port 0, in this test binary or another running beside it; the restart then fails with
-// "Address already in use". Below that range only another pick like this one can take it, one
-// chance in twenty thousand. All listeners stay open until every port is known, so that one
-// call cannot return a port twice.
+// handedOut holds every port freePorts returned in this process. Servers bind their ports only
+// after all of a cluster's nodes are set up, so a port that is free when picked may already
+// belong to a node that has not started yet; a port is therefore never handed out twice.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// freePorts picks n distinct free loopback ports below the kernel's ephemeral range, none of
+// them returned before in this process. A server that testenv kills and restarts keeps its
+// ports, and while it is down, a port of the ephemeral range can be taken by the local end of
+// any outgoing connection or by any listener on port 0, in this test binary or another running
+// beside it; the restart then fails with "Address already in use". Below that range only
+// another test binary's pick can take it, one chance in twenty thousand.
 func freePorts(n int) ([]int, error) {
 	lo, hi := lowestPort, ephemeralStart()
 	if hi-lo < 1000 {
 		return kernelPorts(n)
 	}
+	return pickPorts(n, lo, hi)
+}
+
+// pickPorts picks n distinct ports in [lo, hi) that can be bound and were not handed out
+// before. All listeners stay open until every port is known, so that one call cannot return a
+// port twice.
+func pickPorts(n, lo, hi int) ([]int, error) {
+	handedOut.Lock()
+	defer handedOut.Unlock()
 	ports := make([]int, 0, n)
 	for attempt := 0; len(ports) < n; attempt++ {
 		if attempt == 100*n {
 			return nil, fmt.Errorf("pick free port: no free port in %d-%d after %d tries", lo, hi-1, attempt)
 		}
 		p := lo + rand.IntN(hi-lo)
-		if slices.Contains(ports, p) {
+		if slices.Contains(ports, p) || handedOut.ports[p] {
 			continue
 		}
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
@@ -41,6 +58,9 @@ func freePorts(n int) ([]int, error) {
 		}
 		defer l.Close()
 		ports = append(ports, p)
+	}
+	for _, p := range ports {
+		handedOut.ports[p] = true
 	}
 	return ports, nil
 }
@@ -76,3 +96,22 @@ func kernelPorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// busyPortAttempts is how many times retryBusyPorts sets a server up on new ports.
+const busyPortAttempts = 3
+
+// retryBusyPorts runs setUpAndStart, which picks a server's ports and starts it on them, again
+// while it fails because a port was bound in between by another process, such as a test binary
+// running beside this one, which picks its ports on its own. setUpAndStart cleans up after a
+// failure itself.
+func retryBusyPorts(setUpAndStart func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := setUpAndStart()
+		if err == nil || attempt == busyPortAttempts || !strings.Contains(err.Error(), addressInUse) {
+			return err
+		}
+	}
+}
+
+// addressInUse is what a server logs when it cannot bind a port.
+const addressInUse = "Address already in use"

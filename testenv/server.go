@@ -99,9 +99,9 @@ func (s *server) Restart(ctx context.Context) error {
 	if err := s.stopLocked(syscall.SIGTERM); err != nil {
 		return err
 	}
-	// Connections the old process accepted can hold one of its ports in TIME_WAIT for up to a
-	// minute, and a server that binds without SO_REUSEADDR then exits at once with "Address
-	// already in use"; it is started again until the port is free.
+	// One of its ports can stay taken for a while after the old process is gone (a socket in
+	// TIME_WAIT, another test binary's port probe); the server then exits at once with
+	// "Address already in use" and is started again until the port is free.
 	deadline := time.Now().Add(portReleaseTimeout)
 	for {
 		logStart := fileSize(s.logPath())
@@ -125,7 +125,7 @@ func (s *server) portInUseSince(logStart int64) bool {
 	if err != nil || int64(len(b)) < logStart {
 		return false
 	}
-	return strings.Contains(string(b[logStart:]), "Address already in use")
+	return strings.Contains(string(b[logStart:]), addressInUse)
 }
 
 // fileSize is the size of the file at path, 0 when it does not exist.

@@ -48,19 +48,26 @@ func StartZooKeeper(ctx context.Context, log *slog.Logger) (*ZooKeeper, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "chatpulse-zookeeper-")
+	var z *ZooKeeper
+	err = retryBusyPorts(func() error {
+		dir, err := os.MkdirTemp("", "chatpulse-zookeeper-")
+		if err != nil {
+			return fmt.Errorf("zookeeper temp dir: %w", err)
+		}
+		z = &ZooKeeper{java: java}
+		z.server = server{name: "zookeeper", log: log, dir: dir, grace: zooKeeperStopGrace, tail: zooKeeperLogTail,
+			command: z.command, ready: z.waitReady}
+		if err := z.setUp(); err != nil {
+			os.RemoveAll(dir)
+			return err
+		}
+		if err := z.start(ctx); err != nil {
+			os.RemoveAll(dir)
+			return err
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("zookeeper temp dir: %w", err)
-	}
-	z := &ZooKeeper{java: java}
-	z.server = server{name: "zookeeper", log: log, dir: dir, grace: zooKeeperStopGrace, tail: zooKeeperLogTail,
-		command: z.command, ready: z.waitReady}
-	if err := z.setUp(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	if err := z.start(ctx); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	return z, nil
