@@ -223,6 +223,8 @@ func clusterForms(stmts []string, cluster string) ([]string, error) {
 // ClusterStatements returns the DDL statements with which Migrate makes database db on cluster,
 // in order. The migrations' ALTERs are not among them: a new database's local tables are
 // created with their columns (laterColumns), and Client.clusterAlter adds them to an older one.
+// Nor are their column drops: Client.clusterDropColumn runs each on one replica of each shard,
+// on a new database as on an older one.
 func ClusterStatements(db, cluster string) ([]string, error) {
 	out, err := clusterForms(bootstrap, cluster)
 	if err != nil {
@@ -241,11 +243,18 @@ func ClusterStatements(db, cluster string) ([]string, error) {
 	return expand(db, out), nil
 }
 
-// clusterAlters checks that every ALTER of ms has a cluster form: it adds one column.
+// clusterAlters checks that every ALTER of ms has a cluster form: it adds one column, or drops
+// one from a sharded table.
 func clusterAlters(ms []migration) error {
 	for _, m := range ms {
 		for _, stmt := range m.Alters {
 			if _, ok := parseAddColumn(stmt); !ok {
+				return fmt.Errorf("cluster schema: migration %d: no cluster form for %.60q", m.Version, stmt)
+			}
+		}
+		for _, stmt := range m.DropColumns {
+			d := dropColumnStmt.FindStringSubmatch(stmt)
+			if d == nil || shardKeys[d[1]] == "" {
 				return fmt.Errorf("cluster schema: migration %d: no cluster form for %.60q", m.Version, stmt)
 			}
 		}

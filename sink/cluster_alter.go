@@ -62,10 +62,38 @@ func (c *Client) clusterAlter(ctx context.Context, stmt string) error {
 	return nil
 }
 
+// clusterDropColumn does on the cluster what a migration's column drop does on one server: it
+// drops the column from each shard's local table, one replica of each as clusterAlter adds
+// one, and then makes the Distributed table again without it, since an insert through a
+// Distributed table that still lists an AggregateFunction column would need a default for it.
+func (c *Client) clusterDropColumn(ctx context.Context, table, column string) error {
+	key, ok := shardKeys[table]
+	if !ok {
+		return fmt.Errorf("cluster schema: altered table %s has no sharding key", table)
+	}
+	if err := c.alterEachShard(ctx, "ALTER TABLE "+c.db+"."+table+"_local DROP COLUMN "+column); err != nil {
+		return err
+	}
+	has, err := c.hasColumn(ctx, table, column)
+	if err != nil || !has {
+		return err
+	}
+	for _, s := range expand(c.db, []string{
+		"DROP TABLE IF EXISTS {db}." + table + " ON CLUSTER " + c.cluster,
+		distributedTable(table, key, c.cluster),
+	}) {
+		if err := c.conn.Exec(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // alterEachShard runs stmt, an ALTER of a replicated local table, on one replica of each shard,
 // trying the shard's replicas in the cluster's order until one takes it. Replication carries it
 // to the other replicas, and 18.16 answers once the active ones have applied it. A column that
-// exists already is no error, so running it again changes nothing.
+// exists already, or one to drop that is gone already, is no error (18.16 answers both with
+// one code), so running it again changes nothing.
 func (c *Client) alterEachShard(ctx context.Context, stmt string) error {
 	shards, err := c.shardAddrs(ctx)
 	if err != nil {

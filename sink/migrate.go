@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -15,6 +16,9 @@ type migration struct {
 	// Alters add columns and run first; a column that already exists is no error.
 	Alters     []string
 	Statements []string
+	// DropColumns each drop one column and run after the statements, which must first drop
+	// every view that feeds it; a column that is gone already is no error.
+	DropColumns []string
 }
 
 // bootstrap creates what recording migrations needs; it runs before every Migrate.
@@ -80,6 +84,22 @@ var migrations = []migration{
 		Statements: []string{
 			createConversationDays, createConversationDaysFromMessages, backfillConversationDays,
 		}},
+	{Version: 11, Name: "message_state without the states nothing reads",
+		Statements: []string{
+			dropStateFromMessages, dropStateFromReceipts, dropStateFromReplies, dropStateFromReactions,
+		},
+		DropColumns: dropUnreadStates()},
+	{Version: 12, Name: "message_state views of the states read",
+		Statements: []string{
+			stateView("message_state_messages", leanStateFromMessages, "messages"),
+			stateView("message_state_receipts", leanStateFromReceipts, "receipts"),
+			stateView("message_state_replies", leanStateFromReplies, "replies"),
+			stateView("message_state_reactions", leanStateFromReactions, "reactions"),
+			leanStateBackfill(leanStateFromMessages, "messages", ""),
+			leanStateBackfill(leanStateFromReceipts, "receipts", hasMessageTime),
+			leanStateBackfill(leanStateFromReplies, "replies", hasMessageTime),
+			leanStateBackfill(leanStateFromReactions, "reactions", hasMessageTime),
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must
@@ -89,6 +109,7 @@ func Statements(db string) []string {
 	for _, m := range migrations {
 		out = append(out, expand(db, m.Alters)...)
 		out = append(out, expand(db, m.Statements)...)
+		out = append(out, expand(db, m.DropColumns)...)
 	}
 	return out
 }
@@ -139,6 +160,9 @@ func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 			}
 		}
+		if err := c.dropColumns(ctx, m.DropColumns); err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+		}
 		if err := c.recordMigration(ctx, m); err != nil {
 			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 		}
@@ -160,6 +184,45 @@ func (c *Client) alter(ctx context.Context, alters []string) error {
 		if err := c.conn.Exec(ctx, strings.ReplaceAll(stmt, "{db}", c.db)); err != nil && !isServerCode(err, duplicateColumnCode) {
 			return err
 		}
+	}
+	return nil
+}
+
+var dropColumnStmt = regexp.MustCompile(`^ALTER TABLE \{db\}\.(\w+) DROP COLUMN (\w+)$`)
+
+// dropColumns runs a migration's column drops. Another worker may have dropped a column
+// between the check and the drop, so a failed drop of a column that is gone is no error.
+func (c *Client) dropColumns(ctx context.Context, drops []string) error {
+	for _, stmt := range drops {
+		m := dropColumnStmt.FindStringSubmatch(stmt)
+		if m == nil {
+			return fmt.Errorf("not a column drop: %.60q", stmt)
+		}
+		if c.cluster != "" {
+			if err := c.clusterDropColumn(ctx, m[1], m[2]); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := c.dropColumnWith(ctx, m[1], m[2], func(s string) error { return c.conn.Exec(ctx, s) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropColumnWith drops column of table (in the client's database) with exec, unless it is gone.
+// 18.16 answers a drop of a missing column with the code of a duplicate added one.
+func (c *Client) dropColumnWith(ctx context.Context, table, column string, exec func(string) error) error {
+	has, err := c.hasColumn(ctx, table, column)
+	if err != nil || !has {
+		return err
+	}
+	if err := exec("ALTER TABLE " + c.db + "." + table + " DROP COLUMN " + column); err != nil {
+		if has, herr := c.hasColumn(ctx, table, column); isServerCode(err, duplicateColumnCode) || (herr == nil && !has) {
+			return nil
+		}
+		return fmt.Errorf("drop column %s.%s: %w", table, column, err)
 	}
 	return nil
 }

@@ -26,7 +26,8 @@ func TestMigrationToRankedCopies(t *testing.T) {
 	check := func(t *testing.T) { t.Helper(); goldenViews(t, ctx, c, "message_facts", "message_receipts") }
 	check(t)
 
-	if err := c.Migrate(ctx); err != nil {
+	// Up to version 4, which can be run again only before migration 11 drops states it fills.
+	if err := c.migrateTo(ctx, 4); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("the views show the same rows after the migration", check)
@@ -40,7 +41,22 @@ func TestMigrationToRankedCopies(t *testing.T) {
 
 	t.Run("applying the migration again changes nothing", func(t *testing.T) {
 		reapplyMigration(t, ctx, c, migrations[3])
-		if err := c.Insert(ctx, set); err != nil {
+		// As a worker of version 4 writes.
+		for _, err := range []error{
+			insertTable(ctx, c, withoutColumns(messagesTable, "supersedes"), set.Messages),
+			insertTable(ctx, c, receiptsTable, set.Receipts),
+			insertTable(ctx, c, repliesTable, set.Replies),
+			insertTable(ctx, c, reactionsTable, set.Reactions),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		check(t)
+	})
+
+	t.Run("the newest schema shows the same rows", func(t *testing.T) {
+		if err := c.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
 		check(t)

@@ -32,7 +32,9 @@ func TestMigrationFromTheViewSchema(t *testing.T) {
 	check := func(t *testing.T) { t.Helper(); goldenViews(t, ctx, c, "message_facts", "message_receipts") }
 	check(t)
 
-	if err := c.Migrate(ctx); err != nil {
+	// Up to version 8: migration 11 drops states that migrations 3 and 4 fill, so those can be
+	// run again only before it.
+	if err := c.migrateTo(ctx, 8); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("the views show the same rows after the migration", check)
@@ -48,6 +50,9 @@ func TestMigrationFromTheViewSchema(t *testing.T) {
 
 	t.Run("running the migrations again and writing with the message time change nothing", func(t *testing.T) {
 		for _, m := range migrations[2:] {
+			if m.Version > 8 {
+				break
+			}
 			for _, stmt := range expand(c.db, m.Statements) {
 				if err := c.conn.Exec(ctx, stmt); err != nil {
 					t.Fatal(err)
@@ -55,6 +60,13 @@ func TestMigrationFromTheViewSchema(t *testing.T) {
 			}
 		}
 		if err := c.Insert(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+		check(t)
+	})
+
+	t.Run("the newest schema shows the same rows", func(t *testing.T) {
+		if err := c.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
 		check(t)

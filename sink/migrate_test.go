@@ -83,6 +83,21 @@ func reapplyMigration(t *testing.T, ctx context.Context, c *Client, m migration)
 			t.Fatal(err)
 		}
 	}
+	if err := c.dropColumns(ctx, m.DropColumns); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// migrationVersion is the migration of version v.
+func migrationVersion(t *testing.T, v uint32) migration {
+	t.Helper()
+	for _, m := range migrations {
+		if m.Version == v {
+			return m
+		}
+	}
+	t.Fatalf("no migration of version %d", v)
+	return migration{}
 }
 
 // goldenViews checks each view's snapshot against its golden file.

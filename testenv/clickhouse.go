@@ -145,11 +145,11 @@ func (c *ClickHouse) setUp() error {
 		return err
 	}
 	config := strings.NewReplacer("{tcp_port}", strconv.Itoa(c.tcpPort), "{http_port}", strconv.Itoa(c.httpPort),
-		"{dir}", c.dir, "{secure}", secure+c.queryLogConfig()).Replace(clickHouseConfig)
+		"{dir}", c.dir, "{secure}", secure+c.queryLogConfig()+c.workLogConfig()).Replace(clickHouseConfig)
 	if err := os.WriteFile(filepath.Join(c.dir, "config.xml"), []byte(config), 0o644); err != nil {
 		return fmt.Errorf("write clickhouse config: %w", err)
 	}
-	users := strings.Replace(clickHouseUsers, "{users}", c.usersConfig(), 1)
+	users := strings.NewReplacer("{users}", c.usersConfig(), "{profile}", c.workLogProfile()).Replace(clickHouseUsers)
 	if err := os.WriteFile(filepath.Join(c.dir, "users.xml"), []byte(users), 0o644); err != nil {
 		return fmt.Errorf("write clickhouse users: %w", err)
 	}
@@ -231,7 +231,7 @@ const clickHouseUsers = `<?xml version="1.0"?>
         <default>
             <max_memory_usage>4000000000</max_memory_usage>
             <poll_interval>1</poll_interval>
-        </default>
+{profile}        </default>
     </profiles>
     <users>
         <default>

@@ -15,6 +15,7 @@ type clickHouseOptions struct {
 	ca       *CA
 	users    []clickHouseUser
 	queryLog bool
+	workLog  bool
 }
 
 type clickHouseUser struct{ name, password string }

@@ -41,6 +41,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxPending := fs.Int("max-pending-rows", sink.DefaultConfig().MaxPendingRows, "rows waiting for ClickHouse before partitions stop (CHATPULSE_SINK_MAX_PENDING_ROWS); raised to twice -flush-rows")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the full-pipeline run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file when every raw record is routed (the largest backlog)")
+	without := fs.String("without-views", "", "drop these materialized views (comma-separated) before (b), to measure their share of ClickHouse's CPU")
+	schemaSQL := fs.String("schema-sql", "", "run these statements (a file, ';' at line ends, {db} for the database) after migrating, before (b)")
+	work := fs.Bool("clickhouse-work", false, "log ClickHouse's queries and parts, and print its work during (b) by table and thread")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,7 +62,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer broker.Close()
-	ch, err := testenv.StartClickHouse(ctx, log)
+	var chOpts []testenv.ClickHouseOption
+	if *work {
+		chOpts = append(chOpts, testenv.WithWorkLog())
+	}
+	ch, err := testenv.StartClickHouse(ctx, log, chOpts...)
 	if err != nil {
 		return err
 	}
@@ -104,6 +111,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Sink.MaxPendingRows = max(*maxPending, 2**flushRows)
 	cfg.Processor.CommitInterval = 200 * time.Millisecond
 
+	if *without != "" || *schemaSQL != "" {
+		if err := alterSchema(ctx, ch, cfg.Sink, log, *without, *schemaSQL); err != nil {
+			return err
+		}
+	}
 	chPid := findProcess("clickhouse-server", ch.Dir())
 	cpuNow := func() [3]time.Duration {
 		return [3]time.Duration{processCPU(os.Getpid()), processCPU(broker.Pid()), processCPU(chPid)}
@@ -131,13 +143,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("bench: %w", err)
 		}
 	}
-	cpu0 = cpuNow()
+	cpu0, threads0, wall0 := cpuNow(), threadCPU(chPid), time.Now()
 	var down *outageReport
 	if *outage > 0 {
 		down = &outageReport{length: *outage, ch: ch}
 	}
 	phases, err := benchPipeline(ctx, cfg, log, n, *memProfile, down)
-	cpu1 = cpuNow()
+	cpu1, threads1, wall1 := cpuNow(), threadCPU(chPid), time.Now()
 	pprof.StopCPUProfile()
 	if err != nil {
 		return err
@@ -150,6 +162,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		phases.first.Round(time.Millisecond), phases.routed.Round(time.Millisecond))
 	if down == nil { // a restarted ClickHouse is another process, whose CPU time starts anew
 		say("    CPU during (b): %s", cpuLine(cpu0, cpu1, full))
+		say("    ClickHouse's threads during (b): %s", threadCPULine(threads0, threads1))
+		settled := settledCPU(ctx, chPid)
+		say("    ClickHouse until its merges settled: %.1fs (%.1fs after (b)), %.2f s per million raw records",
+			(settled - cpu0[2]).Seconds(), (settled - cpu1[2]).Seconds(), (settled-cpu0[2]).Seconds()/float64(n)*1e6)
 	}
 	if down != nil {
 		say("    ClickHouse down for %s from %s: worker RSS every 10 s %s MiB, peak %.1f MiB",
@@ -157,6 +173,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	say("ratio (b)/(a):                  %8.1f%%", 100*rate/ceiling)
 	say("worker peak RSS during (b):     %8.1f MiB", float64(peak)/(1<<20))
+	if *work {
+		clickHouseWork(ctx, ch, wall0, wall1, say)
+	}
 	say("heap per held message:          %8.1f bytes (%d messages held in join state)", heldMessageBytes(*held), *held)
 	return nil
 }
