@@ -16,7 +16,8 @@ import (
 var contractViews = append([]string{"message_receipts", "message_facts"}, engagementViews...)
 
 // bothFixtures is fixtureSet and engagementSet in one set, with the rows of every 48th order
-// of conflicting copies, whose ids under 15 tenants fill message_conflicts on both shards.
+// of conflicting copies, whose ids under 15 tenants fill message_conflicts on both shards, and
+// receipts of ids with and without conflicting copies.
 func bothFixtures() *rows.Set {
 	a, b := fixtureSet(), engagementSet()
 	set := &rows.Set{
@@ -30,6 +31,7 @@ func bothFixtures() *rows.Set {
 		set.Append(&steps[i])
 	}
 	set.Append(userConflicts())
+	set.Append(receiptConflicts())
 	return set
 }
 

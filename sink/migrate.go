@@ -80,6 +80,10 @@ var migrations = []migration{
 		Statements: []string{
 			createConversationDays, createConversationDaysFromMessages, backfillConversationDays,
 		}},
+	{Version: 9, Name: "first receipts with their message's send time",
+		Statements: []string{
+			createReceiptFirsts, createReceiptFirstsFromReceipts, backfillReceiptFirsts,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must

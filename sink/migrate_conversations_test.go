@@ -40,9 +40,9 @@ func TestMigrationToConversationDays(t *testing.T) {
 	t.Run("the panels and metrics show the views", func(t *testing.T) { checkPanelsShowTheirViews(ctx, t, c) })
 
 	t.Run("applying the migration again and writing the rows again change nothing", func(t *testing.T) {
-		m := migrations[len(migrations)-1]
+		m := migrations[7]
 		if m.Version != 8 {
-			t.Fatalf("the last migration is version %d", m.Version)
+			t.Fatalf("migrations[7] is version %d", m.Version)
 		}
 		reapplyMigration(t, ctx, c, m)
 		for _, set := range sets {
