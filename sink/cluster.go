@@ -42,7 +42,9 @@ var shardKeys = map[string]string{
 	"message_conflicts": "cityHash64(source, tenant, msg_id)",
 	"user_message_days": "cityHash64(source, tenant, msg_id)",
 	// A day's user set may be split over shards: the initiator merges the states of all.
-	"user_day_states":   "cityHash64(source, tenant, day)",
+	"user_day_states": "cityHash64(source, tenant, day)",
+	// A user's first-day states may be split over shards: readers group by user, merging them.
+	"user_first_days":   "cityHash64(source, tenant, user_id)",
 	"sessions":          "cityHash64(source, tenant, user_id)",
 	"session_days":      "cityHash64(source, tenant, user_id)",
 	"handover_events":   "cityHash64(source, tenant, user_id)",

@@ -84,6 +84,10 @@ var migrations = []migration{
 		Statements: []string{
 			createReceiptFirsts, createReceiptFirstsFromReceipts, backfillReceiptFirsts,
 		}},
+	{Version: 10, Name: "each user's first day",
+		Statements: []string{
+			createUserFirstDays, createUserFirstDaysFromMessages, backfillUserFirstDays,
+		}},
 }
 
 // Statements returns every DDL statement Migrate may run against database db, in order. db must

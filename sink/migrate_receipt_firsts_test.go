@@ -26,7 +26,7 @@ func TestMigrationToReceiptFirsts(t *testing.T) {
 	if n := queryUint64(t, c, "SELECT count() FROM system.tables WHERE database = '"+c.db+"' AND name = 'receipt_firsts'"); n != 0 {
 		t.Fatal("receipt_firsts exists before migration 9")
 	}
-	if err := c.Migrate(ctx); err != nil {
+	if err := c.migrateTo(ctx, 9); err != nil {
 		t.Fatal(err)
 	}
 
