@@ -119,6 +119,30 @@ FROM (
 WHERE $__dateFilter(first_day)
 GROUP BY cohort
 ORDER BY cohort`,
+
+	"users.json: New users per day": `SELECT first_day AS day, count() AS new_users
+FROM (
+    SELECT min(day) AS first_day
+    FROM ${database}.user_days
+    WHERE day <= toDate($__toTime, 'UTC') AND source IN (${source:singlequote})
+      AND ((source, tenant, msg_id) NOT IN (SELECT source, tenant, msg_id FROM ${database}.message_conflicts)
+          OR (source, tenant, msg_id, day, user_id) IN (
+              SELECT source, tenant, msg_id, toDate(intDiv(w_sent_at_ms, 1000), 'UTC') AS w_day, w_user_id
+              FROM (
+                  SELECT source, tenant, msg_id,
+                      min(sent_at_ms) AS w_sent_at_ms,
+                      argMin(sender_type, (sent_at_ms, content_hash)) AS w_sender_type,
+                      argMin(sender_id, (sent_at_ms, content_hash)) AS w_user_id
+                  FROM ${database}.message_conflicts
+                  GROUP BY source, tenant, msg_id
+              )
+              WHERE w_sender_type = 'user'
+          ))
+    GROUP BY source, tenant, user_id
+)
+WHERE $__dateFilter(first_day)
+GROUP BY day
+ORDER BY day`,
 }
 
 // userConflicts are ids with conflicting copies under tenant tu whose losing copy is the only
