@@ -34,6 +34,7 @@ var shardKeys = map[string]string{
 	"messages":          "cityHash64(source, tenant, msg_id)",
 	"receipts":          "cityHash64(source, tenant, msg_id)",
 	"receipt_days":      "cityHash64(source, tenant, msg_id)",
+	"receipt_firsts":    "cityHash64(source, tenant, msg_id)",
 	"replies":           "cityHash64(source, tenant, parent_msg_id)",
 	"reactions":         "cityHash64(source, tenant, target_msg_id)",
 	"message_state":     "cityHash64(source, tenant, msg_id)",
@@ -41,7 +42,9 @@ var shardKeys = map[string]string{
 	"message_conflicts": "cityHash64(source, tenant, msg_id)",
 	"user_message_days": "cityHash64(source, tenant, msg_id)",
 	// A day's user set may be split over shards: the initiator merges the states of all.
-	"user_day_states":   "cityHash64(source, tenant, day)",
+	"user_day_states": "cityHash64(source, tenant, day)",
+	// A user's first-day states may be split over shards: readers group by user, merging them.
+	"user_first_days":   "cityHash64(source, tenant, user_id)",
 	"sessions":          "cityHash64(source, tenant, user_id)",
 	"session_days":      "cityHash64(source, tenant, user_id)",
 	"handover_events":   "cityHash64(source, tenant, user_id)",
@@ -74,7 +77,7 @@ var (
 	addColumnStmt      = regexp.MustCompile(`(?s)^ALTER TABLE \{db\}\.(\w+) ADD COLUMN (\w+) (\w+(?:\(.*?\))?)(?:,\s+MODIFY ORDER BY (\(.*\)))?$`)
 	dropStmt           = regexp.MustCompile(`^DROP TABLE IF EXISTS \{db\}\.(\w+)$`)
 	insertStmt         = regexp.MustCompile(`^INSERT INTO \{db\}\.(\w+) `)
-	mergeTreeEngine    = regexp.MustCompile(`ENGINE = (\w*)MergeTree\b`)
+	mergeTreeEngine    = regexp.MustCompile(`ENGINE = (\w*)MergeTree\b(?:\((\w+)\))?`)
 	tableRef           = regexp.MustCompile(`\{db\}\.(\w+)\b`)
 	inSubquery         = regexp.MustCompile(`\bIN \(\s*SELECT\b`)
 	tableEnd           = regexp.MustCompile(`\n\) ENGINE = `)
@@ -191,9 +194,18 @@ func clusterForm(stmt, cluster string) ([]string, error) {
 }
 
 // replicated turns the MergeTree engine of a table definition into its replicated form at
-// ZooKeeper path.
+// ZooKeeper path; an engine parameter (a ReplacingMergeTree's version column) follows the
+// replica's name.
 func replicated(def, path string) string {
-	return mergeTreeEngine.ReplaceAllString(def, "ENGINE = Replicated${1}MergeTree('"+path+"', '{replica}')")
+	m := mergeTreeEngine.FindStringSubmatchIndex(def)
+	if m == nil {
+		return def
+	}
+	params := "'" + path + "', '{replica}'"
+	if m[4] >= 0 {
+		params += ", " + def[m[4]:m[5]]
+	}
+	return def[:m[0]] + "ENGINE = Replicated" + def[m[2]:m[3]] + "MergeTree(" + params + ")" + def[m[1]:]
 }
 
 // localRefs points every reference to an internal table at its local table.

@@ -11,7 +11,7 @@ func TestEveryMigrationHasAClusterForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replicatedEngine := regexp.MustCompile(`ENGINE = Replicated\w*MergeTree\('/clickhouse/tables/(\{shard\}|all)/db/\w+', '\{replica\}'\)`)
+	replicatedEngine := regexp.MustCompile(`ENGINE = Replicated\w*MergeTree\('/clickhouse/tables/(\{shard\}|all)/db/\w+', '\{replica\}'(, \w+)?\)`)
 	for _, s := range stmts {
 		if strings.HasPrefix(s, "INSERT INTO ") {
 			continue
@@ -38,6 +38,12 @@ func TestTheClusterFormOfEachKindOfStatement(t *testing.T) {
 			[]string{
 				"CREATE TABLE IF NOT EXISTS {db}.replies_local ON CLUSTER c (\n    a String,\n    msg_sent_at_ms Int64\n) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{db}/replies', '{replica}') ORDER BY a",
 				"CREATE TABLE IF NOT EXISTS {db}.replies ON CLUSTER c AS {db}.replies_local ENGINE = Distributed(c, {db}, replies_local, cityHash64(source, tenant, parent_msg_id))",
+			}},
+		{"a table's version column follows the replica in its replicated engine",
+			"CREATE TABLE IF NOT EXISTS {db}.receipt_firsts (\n    a String,\n    v UInt64\n) ENGINE = ReplacingMergeTree(v) ORDER BY a",
+			[]string{
+				"CREATE TABLE IF NOT EXISTS {db}.receipt_firsts_local ON CLUSTER c (\n    a String,\n    v UInt64\n) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{db}/receipt_firsts', '{replica}', v) ORDER BY a",
+				"CREATE TABLE IF NOT EXISTS {db}.receipt_firsts ON CLUSTER c AS {db}.receipt_firsts_local ENGINE = Distributed(c, {db}, receipt_firsts_local, cityHash64(source, tenant, msg_id))",
 			}},
 		{"a per-entity view reads local tables behind a Distributed table",
 			"CREATE VIEW IF NOT EXISTS {db}.handovers AS\nSELECT DISTINCT a FROM {db}.handover_events",

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +17,8 @@ import (
 var contractViews = append([]string{"message_receipts", "message_facts"}, engagementViews...)
 
 // bothFixtures is fixtureSet and engagementSet in one set, with the rows of every 48th order
-// of conflicting copies, whose ids under 15 tenants fill message_conflicts on both shards.
+// of conflicting copies, whose ids under 15 tenants fill message_conflicts on both shards, and
+// receipts of ids with and without conflicting copies.
 func bothFixtures() *rows.Set {
 	a, b := fixtureSet(), engagementSet()
 	set := &rows.Set{
@@ -30,6 +32,7 @@ func bothFixtures() *rows.Set {
 		set.Append(&steps[i])
 	}
 	set.Append(userConflicts())
+	set.Append(receiptConflicts())
 	return set
 }
 
@@ -272,9 +275,19 @@ func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T)
 
 	t.Run("both replicas of each shard hold the same distinct rows", func(t *testing.T) {
 		// message_state's AggregateFunction columns are compared through message_facts_local,
-		// user_day_states' through the users of each set.
+		// user_day_states' through the users of each set, user_first_days' through each
+		// user's first day; receipt_firsts through its rows with FINAL, as a merge keeps only
+		// a receipt's earliest row and one replica may have run it and the other not yet.
+		merged := map[string]string{
+			"user_day_states_local": "SELECT day, source, tenant, uniqExactMerge(users) FROM " + db +
+				".user_day_states_local GROUP BY day, source, tenant ORDER BY day, source, tenant",
+			"user_first_days_local": "SELECT source, tenant, user_id, minMerge(first_day) FROM " + db +
+				".user_first_days_local GROUP BY source, tenant, user_id ORDER BY source, tenant, user_id",
+			"receipt_firsts_local": "SELECT " + receiptFirstsColumns + " FROM " + db +
+				".receipt_firsts_local FINAL ORDER BY " + receiptFirstsColumns,
+		}
 		objects := append(slices.DeleteFunc(replicatedTables(), func(s string) bool {
-			return s == "message_state_local" || s == "user_day_states_local"
+			return s == "message_state_local" || merged[s] != ""
 		}), "message_facts_local")
 		for shard := 1; shard <= 2; shard++ {
 			var first map[string][]string
@@ -292,20 +305,21 @@ func TestAClusterAnswersAsOneServerThroughLostReplicasAndZooKeeper(t *testing.T)
 					// A merge collapses exact replays; one replica may have run it and the other not yet.
 					got[object] = slices.Compact(lines)
 				}
-				sets, err := rc.queryLines(ctx, "SELECT day, source, tenant, uniqExactMerge(users) FROM "+db+
-					".user_day_states_local GROUP BY day, source, tenant ORDER BY day, source, tenant")
-				if err != nil {
-					t.Fatal(err)
+				for table, query := range merged {
+					lines, err := rc.queryLines(ctx, query)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(lines) == 0 {
+						t.Errorf("shard %d replica %d: %s is empty", shard, replica, table)
+					}
+					got[table] = lines
 				}
-				if len(sets) == 0 {
-					t.Errorf("shard %d replica %d: user_day_states_local is empty", shard, replica)
-				}
-				got["user_day_states_local"] = sets
 				if first == nil {
 					first = got
 					continue
 				}
-				for _, table := range append(objects, "user_day_states_local") {
+				for _, table := range append(objects, slices.Sorted(maps.Keys(merged))...) {
 					if !slices.Equal(got[table], first[table]) {
 						t.Errorf("shard %d: %s differs between replicas:\n%s\n---\n%s", shard, table,
 							strings.Join(first[table], "\n"), strings.Join(got[table], "\n"))

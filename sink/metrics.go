@@ -92,7 +92,8 @@ FROM (
     )
     ARRAY JOIN u_sent_at_ms_list AS u_sent_at_ms
     WHERE arrayExists(t -> t > u_sent_at_ms, r_sent_at_ms)
-)`,
+)
+SETTINGS max_bytes_before_external_group_by = 400000000`,
 
 	"first_human_response": `SELECT count() AS handovers_to_agent,
        countIf(has_response = 1) AS answered,

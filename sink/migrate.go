@@ -84,6 +84,14 @@ var migrations = []migration{
 		Statements: []string{
 			createConversationDays, createConversationDaysFromMessages, backfillConversationDays,
 		}},
+	{Version: 9, Name: "first receipts with their message's send time",
+		Statements: []string{
+			createReceiptFirsts, createReceiptFirstsFromReceipts, backfillReceiptFirsts,
+		}},
+	{Version: 10, Name: "each user's first day",
+		Statements: []string{
+			createUserFirstDays, createUserFirstDaysFromMessages, backfillUserFirstDays,
+		}},
 	{Version: 11, Name: "message_state without the states nothing reads",
 		Statements: []string{
 			dropStateFromMessages, dropStateFromReceipts, dropStateFromReplies, dropStateFromReactions,

@@ -50,10 +50,7 @@ func TestMigrationToDayTables(t *testing.T) {
 	t.Run("the panels show the views", func(t *testing.T) { checkPanelsShowTheirViews(ctx, t, c) })
 
 	t.Run("applying the migration again and writing the rows again change nothing", func(t *testing.T) {
-		m := migrations[5]
-		if m.Version != 6 {
-			t.Fatalf("migrations[5] is version %d", m.Version)
-		}
+		m := migrationVersion(t, 6)
 		for _, stmt := range expand(c.db, m.Statements) {
 			if err := c.conn.Exec(ctx, stmt); err != nil {
 				t.Fatal(err)

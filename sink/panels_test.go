@@ -299,8 +299,8 @@ func botConflicts() *rows.Set {
 func TestPanelsOverDayTablesShowTheViews(t *testing.T) {
 	ctx := testContext(t)
 	c := migratedClient(t)
-	engagement, fixture, conflicts, bots := engagementSet(), fixtureSet(), groupConflicts(), botConflicts()
-	for _, set := range []*rows.Set{engagement, conflicts, bots, fixture, fixture, bots, engagement} {
+	engagement, fixture, conflicts, bots, receipts := engagementSet(), fixtureSet(), groupConflicts(), botConflicts(), receiptConflicts()
+	for _, set := range []*rows.Set{engagement, conflicts, receipts, bots, fixture, fixture, bots, receipts, engagement} {
 		if err := c.Insert(ctx, set); err != nil {
 			t.Fatal(err)
 		}
@@ -318,7 +318,7 @@ func TestPanelsOverDayTablesShowTheViewsOnModernClickHouse(t *testing.T) {
 	defer cancel()
 	for i, r := range panelRanges {
 		stmts := Statements(db)
-		for _, set := range []*rows.Set{engagementSet(), groupConflicts(), botConflicts(), fixtureSet(), engagementSet(), botConflicts()} {
+		for _, set := range []*rows.Set{engagementSet(), groupConflicts(), receiptConflicts(), botConflicts(), fixtureSet(), engagementSet(), botConflicts(), receiptConflicts()} {
 			stmts = append(stmts, insertsSQL(db, set)...)
 		}
 		first := len(stmts)

@@ -14,9 +14,10 @@ import (
 	"github.com/chatpulse/chatpulse/testenv"
 )
 
-// userDaysPanels are the active-user panels as they read user_days before migration 7, each
-// user's active days grouped by user; the panels, which merge user_day_states for a range
-// under 14 days, must show their rows.
+// userDaysPanels are the active-user panels as they read user_days before migration 7 (and
+// retention before migration 10), each user's active days grouped by user; the panels, which
+// merge user_day_states for a range under 14 days and take first days from user_first_days,
+// must show their rows.
 var userDaysPanels = map[string]string{
 	"users.json: DAU / WAU / MAU": `SELECT day,
        countIf(back = 0) AS dau,
@@ -88,6 +89,59 @@ FROM (
 )
 GROUP BY day
 HAVING countIf(back = 0) > 0 AND $__dateFilter(day)
+ORDER BY day`,
+
+	"users.json: Retention by first day": `SELECT first_day AS cohort,
+       count() AS users,
+       round(100 * countIf(has(days, first_day + 1)) / users, 1) AS day_1_pct,
+       round(100 * countIf(has(days, first_day + 3)) / users, 1) AS day_3_pct,
+       round(100 * countIf(has(days, first_day + 7)) / users, 1) AS day_7_pct,
+       round(100 * countIf(arrayExists(d -> d > first_day AND d <= first_day + 7, days)) / users, 1) AS week_1_pct
+FROM (
+    SELECT arraySort(groupUniqArray(day)) AS days, days[1] AS first_day
+    FROM ${database}.user_days
+    WHERE day <= toDate($__toTime, 'UTC') + 7 AND source IN (${source:singlequote})
+      AND ((source, tenant, msg_id) NOT IN (SELECT source, tenant, msg_id FROM ${database}.message_conflicts)
+          OR (source, tenant, msg_id, day, user_id) IN (
+              SELECT source, tenant, msg_id, toDate(intDiv(w_sent_at_ms, 1000), 'UTC') AS w_day, w_user_id
+              FROM (
+                  SELECT source, tenant, msg_id,
+                      min(sent_at_ms) AS w_sent_at_ms,
+                      argMin(sender_type, (sent_at_ms, content_hash)) AS w_sender_type,
+                      argMin(sender_id, (sent_at_ms, content_hash)) AS w_user_id
+                  FROM ${database}.message_conflicts
+                  GROUP BY source, tenant, msg_id
+              )
+              WHERE w_sender_type = 'user'
+          ))
+    GROUP BY source, tenant, user_id
+)
+WHERE $__dateFilter(first_day)
+GROUP BY cohort
+ORDER BY cohort`,
+
+	"users.json: New users per day": `SELECT first_day AS day, count() AS new_users
+FROM (
+    SELECT min(day) AS first_day
+    FROM ${database}.user_days
+    WHERE day <= toDate($__toTime, 'UTC') AND source IN (${source:singlequote})
+      AND ((source, tenant, msg_id) NOT IN (SELECT source, tenant, msg_id FROM ${database}.message_conflicts)
+          OR (source, tenant, msg_id, day, user_id) IN (
+              SELECT source, tenant, msg_id, toDate(intDiv(w_sent_at_ms, 1000), 'UTC') AS w_day, w_user_id
+              FROM (
+                  SELECT source, tenant, msg_id,
+                      min(sent_at_ms) AS w_sent_at_ms,
+                      argMin(sender_type, (sent_at_ms, content_hash)) AS w_sender_type,
+                      argMin(sender_id, (sent_at_ms, content_hash)) AS w_user_id
+                  FROM ${database}.message_conflicts
+                  GROUP BY source, tenant, msg_id
+              )
+              WHERE w_sender_type = 'user'
+          ))
+    GROUP BY source, tenant, user_id
+)
+WHERE $__dateFilter(first_day)
+GROUP BY day
 ORDER BY day`,
 }
 

@@ -37,17 +37,18 @@ const (
 var dashboardFiles = []string{"delivery.json", "replies.json", "users.json", "groups.json", "pipeline.json"}
 
 // contractViews are the only names a dashboard query may read, with message_state,
-// session_days, user_days, user_day_states, receipt_days, membership_days, group_message_days
-// and conversation_days: the rows under message_facts, user_sessions, the active users,
-// message_receipts and group_daily filed by day, which a time-range panel filters by day before
-// it merges them, so that the panel reads that range only, and message_conflicts, which ranks
-// user_days and conversation_days, and user_message_days, read by the ids of message_conflicts
-// (README, "Time ranges").
+// session_days, user_days, user_day_states, receipt_days, receipt_firsts, membership_days,
+// group_message_days and conversation_days: the rows under message_facts, user_sessions, the
+// active users, message_receipts and group_daily filed by day, which a time-range panel filters
+// by day before it merges them, so that the panel reads that range only; user_first_days, one
+// row per user; message_conflicts, which ranks user_days, conversation_days and
+// receipt_firsts; and user_message_days, read by the ids of message_conflicts (README, "Time
+// ranges").
 var contractViews = []string{
 	"message_facts", "message_receipts", "user_sessions", "group_members", "group_daily",
 	"handovers", "engagement_daily", "message_state", "session_days", "user_days", "message_conflicts",
-	"user_day_states", "user_message_days", "receipt_days", "membership_days", "group_message_days",
-	"conversation_days",
+	"user_day_states", "user_message_days", "user_first_days", "receipt_days", "receipt_firsts",
+	"membership_days", "group_message_days", "conversation_days",
 }
 
 // dashboard is the part of Grafana's dashboard JSON model the checks read.
