@@ -134,3 +134,17 @@ func TestTheWatermarkIsTheLeastProgressOfAllInputs(t *testing.T) {
 		t.Fatal("the watermark moved back")
 	}
 }
+
+// TestApplyingABundleLeavesTheEventHoldingNothingOfIt: the event a caller reuses between
+// records must not keep the record's memory, nor the fetch it came in, alive after it.
+func TestApplyingABundleLeavesTheEventHoldingNothingOfIt(t *testing.T) {
+	s := New(DefaultConfig(), 1)
+	var out rows.Set
+	var ev event.Event
+	if applied, _, err := s.ApplyBundle(statelessBundle(), &ev, &out); err != nil || applied == 0 {
+		t.Fatalf("applied %d: %v", applied, err)
+	}
+	if !reflect.DeepEqual(ev, event.Event{}) {
+		t.Fatalf("the event still holds %+v", ev)
+	}
+}
