@@ -141,9 +141,9 @@ func (s *State) Observe(o route.Origin, out *rows.Set) {
 		}
 		p.idle = false
 	}
-	if !known {
-		key.topic = strings.Clone(key.topic)
-	}
+	// Always a copy, even of a known key: assigning to a key the map holds replaces the stored
+	// key too, and o.Topic may be part of a fetched record, which the map would keep alive.
+	key.topic = strings.Clone(key.topic)
 	if moved {
 		p.watermarkMs = max(p.watermarkMs, o.WatermarkMs)
 	}
