@@ -8,11 +8,11 @@ import (
 )
 
 // text holds copies of the strings of rows that wait for an insert. The strings of a
-// submitted row are cut from the buffers its events were decoded from (a whole bundle of
-// events), so a row kept as it is keeps that buffer alive until its insert; copied here, the
-// rows waiting cost only their own bytes. Copies go into large chunks, and a field whose value
-// repeats from row to row (source, tenant, status, ...) shares one copy. Only the writer's
-// goroutine holding mu uses a text.
+// submitted row are cut from the record its events were decoded from (a whole bundle of
+// events, and the fetch response it came in), so a row kept as it is keeps that memory alive
+// until its insert; copied here, the rows waiting cost only their own bytes. Copies go into
+// large chunks, and a field whose value repeats from row to row (source, tenant, status, ...)
+// shares one copy. Only the writer's goroutine holding mu uses a text.
 type text struct {
 	chunk []byte
 	last  [slots]string // the latest copy per slot
