@@ -146,9 +146,8 @@ type Events struct {
 // ReadBundle reads the header of a bundle; its events follow with Events.Each. Strings of
 // the origin and of the events refer to value's memory, without a copy: value must not change
 // while they are in use, and whoever keeps one beyond that copies it (the states clone what
-// they hold, the sink what waits for an insert). A copy of the whole bundle, made only for
-// the strings of rows that are copied again before the next bundle, was most of the cost of
-// reading one.
+// they hold, the sink what waits for an insert), so a copy of the whole bundle would only be
+// garbage.
 func ReadBundle(value []byte) (Origin, Events, error) {
 	var flags byte
 	switch {
