@@ -141,7 +141,7 @@ func (s *State) message(ev *event.Event, out *rows.Set) {
 func (s *State) join(key route.Key, ev *event.Event, e early, msgID string, out *rows.Set) {
 	held, ok := s.sent[key]
 	if !ok {
-		// Copies, because the event's strings share one allocation with the whole record,
+		// Copies, because the event's strings are parts of the whole fetched record,
 		// which a held entry must not keep alive for up to the TTL.
 		e.id, e.emoji = strings.Clone(e.id), strings.Clone(e.emoji)
 		s.early[key] = append(s.early[key], e)

@@ -84,6 +84,9 @@ func New(cfg Config, sources int) *State {
 // The rows they yield are appended to out. It returns how many events it applied and how many
 // it skipped as already applied. Of a corrupt bundle, the events before the damage are applied
 // and the origin is not observed.
+//
+// The strings of the rows appended to out refer to value (route.ReadBundle), so value must
+// stay unchanged while out's rows are in use; ev is left zero, holding nothing of it.
 func (s *State) ApplyBundle(value []byte, ev *event.Event, out *rows.Set) (applied, skipped int, err error) {
 	o, events, err := route.ReadBundle(value)
 	if err != nil {
@@ -98,6 +101,9 @@ func (s *State) ApplyBundle(value []byte, ev *event.Event, out *rows.Set) (appli
 		s.Apply(kind, ev, out)
 		applied++
 	})
+	// A caller keeps ev between records; its strings would keep the whole fetch response that
+	// value is part of alive until the next one.
+	*ev = event.Event{}
 	s.redelivered += uint64(skipped)
 	if err != nil {
 		return applied, skipped, err
@@ -135,9 +141,9 @@ func (s *State) Observe(o route.Origin, out *rows.Set) {
 		}
 		p.idle = false
 	}
-	if !known {
-		key.topic = strings.Clone(key.topic)
-	}
+	// Always a copy, even of a known key: assigning to a key the map holds replaces the stored
+	// key too, and o.Topic may be part of a fetched record, which the map would keep alive.
+	key.topic = strings.Clone(key.topic)
 	if moved {
 		p.watermarkMs = max(p.watermarkMs, o.WatermarkMs)
 	}

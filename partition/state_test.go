@@ -3,6 +3,7 @@ package partition
 import (
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/chatpulse/chatpulse/event"
 	"github.com/chatpulse/chatpulse/route"
@@ -132,5 +133,41 @@ func TestTheWatermarkIsTheLeastProgressOfAllInputs(t *testing.T) {
 	s.Observe(route.Origin{Topic: "raw", Partition: 1, WatermarkMs: t0 - hour}, &out)
 	if s.Gauges().WatermarkMs != t0 {
 		t.Fatal("the watermark moved back")
+	}
+}
+
+// TestApplyingABundleLeavesTheEventHoldingNothingOfIt: the event a caller reuses between
+// records must not keep the record's memory, nor the fetch it came in, alive after it.
+func TestApplyingABundleLeavesTheEventHoldingNothingOfIt(t *testing.T) {
+	s := New(DefaultConfig(), 1)
+	var out rows.Set
+	var ev event.Event
+	if applied, _, err := s.ApplyBundle(statelessBundle(), &ev, &out); err != nil || applied == 0 {
+		t.Fatalf("applied %d: %v", applied, err)
+	}
+	if !reflect.DeepEqual(ev, event.Event{}) {
+		t.Fatalf("the event still holds %+v", ev)
+	}
+}
+
+// TestTheProgressOfARawPartitionKeepsNoBundleAlive: the topic a bundle names is part of the
+// fetched record, and the progress kept per raw partition must hold a copy of it, also once
+// the partition is known.
+func TestTheProgressOfARawPartitionKeepsNoBundleAlive(t *testing.T) {
+	s := New(DefaultConfig(), 1)
+	var out rows.Set
+	var ev event.Event
+	for i := range 2 {
+		value := statelessBundle()
+		s.origins[origin{"raw", 0}] = progress{} // the records are new again
+		if _, _, err := s.ApplyBundle(value, &ev, &out); err != nil {
+			t.Fatal(err)
+		}
+		for o := range s.origins {
+			p, start := uintptr(unsafe.Pointer(unsafe.StringData(o.topic))), uintptr(unsafe.Pointer(&value[0]))
+			if p >= start && p < start+uintptr(len(value)) {
+				t.Fatalf("after bundle %d the progress of %s[%d] names its topic by a part of the bundle", i+1, o.topic, o.partition)
+			}
+		}
 	}
 }

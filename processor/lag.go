@@ -26,6 +26,39 @@ func Lag(ctx context.Context, cfg Config, extra ...kgo.Opt) (int64, error) {
 		return 0, err
 	}
 	defer cl.Close()
+	return readLag(ctx, cl, cfg)
+}
+
+// LagMeter reads Lag again and again through one client. A client per reading costs a new
+// connection, its handshake and the client's setup every time, which, for a caller polling
+// from the worker's process (the pipeline benchmark), counted as the worker's CPU.
+type LagMeter struct {
+	cl  client
+	ctx context.Context // ends when the brokers refuse the credentials, or Close is called
+	cfg Config
+}
+
+// NewLagMeter opens the client a LagMeter reads through; Close releases it.
+func NewLagMeter(ctx context.Context, cfg Config, extra ...kgo.Opt) (*LagMeter, error) {
+	cl, ctx, err := newCallClient(ctx, cfg.Dial, extra)
+	if err != nil {
+		return nil, err
+	}
+	return &LagMeter{cl: cl, ctx: ctx, cfg: cfg}, nil
+}
+
+// Lag is Lag of the package, read through the meter's client.
+func (m *LagMeter) Lag(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(m.ctx, cancel)()
+	return readLag(ctx, m.cl, m.cfg)
+}
+
+// Close closes the meter's client.
+func (m *LagMeter) Close() { m.cl.Close() }
+
+func readLag(ctx context.Context, cl client, cfg Config) (int64, error) {
 	adm := kadm.NewClient(cl.Client)
 	committed, err := adm.FetchOffsets(ctx, cfg.Group)
 	if err != nil {

@@ -97,3 +97,59 @@ func TestACommitBeyondTheEndIsAnError(t *testing.T) {
 		t.Fatal("no error for a commit beyond the end")
 	}
 }
+
+// TestALagMeterFollowsTheGroupThroughOneClient reads the lag three times through one meter
+// while the group commits, as the pipeline benchmark polls it, and checks every reading.
+func TestALagMeterFollowsTheGroupThroughOneClient(t *testing.T) {
+	ctx := context.Background()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg := DefaultConfig()
+	cfg.Brokers, cfg.Group, cfg.Partitions = c.ListenAddrs(), "meter", 1
+	cfg.InputTopics = TopicFormats{"raw": decode.FormatAuto}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopics(ctx, 1, 1, nil, "raw", cfg.RepartitionTopic()); err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{"raw", "raw", cfg.RepartitionTopic()} {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("x")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := NewLagMeter(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	steps := []struct {
+		topic string
+		at    int64
+		want  int64
+	}{
+		{"raw", 1, 2},
+		{"raw", 2, 1},
+		{cfg.RepartitionTopic(), 1, 0},
+	}
+	for _, st := range steps {
+		var o kadm.Offsets
+		o.AddOffset(st.topic, 0, st.at, -1)
+		if _, err := adm.CommitOffsets(ctx, cfg.Group, o); err != nil {
+			t.Fatal(err)
+		}
+		lag, err := m.Lag(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lag != st.want {
+			t.Fatalf("lag %d after committing %s at %d, want %d", lag, st.topic, st.at, st.want)
+		}
+	}
+}

@@ -1,11 +1,13 @@
 package processor
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +52,8 @@ func newMemKafka() *memKafka {
 func (k *memKafka) append(r *kgo.Record) {
 	key := tp{r.Topic, r.Partition}
 	c := *r
+	// A broker keeps its own copy: the producer reuses its buffers once the produce is acked.
+	c.Value = bytes.Clone(r.Value)
 	c.Offset = int64(len(k.logs[key]))
 	k.logs[key] = append(k.logs[key], &c)
 }
@@ -183,7 +187,7 @@ func newMemSink() *memSink { return &memSink{messages: map[string]int{}} }
 func (s *memSink) Submit(_ context.Context, set *rows.Set, ack func()) error {
 	s.mu.Lock()
 	for _, m := range set.Messages {
-		s.messages[m.MsgID]++
+		s.messages[strings.Clone(m.MsgID)]++ // the row's strings are parts of a fetched record
 	}
 	hold := s.hold
 	if hold {

@@ -16,7 +16,9 @@ import (
 	"github.com/chatpulse/chatpulse/rows"
 )
 
-// RowWriter takes the rows of a partition's batch and calls ack once they are durable.
+// RowWriter takes the rows of a partition's batch and calls ack once they are durable. The
+// rows' strings are parts of the batch's fetched records and valid only during Submit: a
+// writer copies what it keeps (sink.Writer does).
 type RowWriter interface {
 	Submit(ctx context.Context, set *rows.Set, ack func()) error
 	// Flush returns once everything submitted before the call is durable.

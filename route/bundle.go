@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/chatpulse/chatpulse/event"
 )
@@ -143,7 +144,10 @@ type Events struct {
 }
 
 // ReadBundle reads the header of a bundle; its events follow with Events.Each. Strings of
-// the origin and of the events share one allocation made from value.
+// the origin and of the events refer to value's memory, without a copy: value must not change
+// while they are in use, and whoever keeps one beyond that copies it (the states clone what
+// they hold, the sink what waits for an insert), so a copy of the whole bundle would only be
+// garbage.
 func ReadBundle(value []byte) (Origin, Events, error) {
 	var flags byte
 	switch {
@@ -157,7 +161,7 @@ func ReadBundle(value []byte) (Origin, Events, error) {
 	if flags&^flagIdle != 0 {
 		return Origin{}, Events{}, fmt.Errorf("%w: unknown bundle flags %#x", ErrCorrupt, flags)
 	}
-	r := reader{s: string(value)}
+	r := reader{s: unsafe.String(unsafe.SliceData(value), len(value))}
 	o := Origin{Topic: r.string(), Partition: int32(r.varint()), WatermarkMs: r.varint(), Offset: r.varint(),
 		Idle: flags&flagIdle != 0}
 	back := r.uvarint()
@@ -181,24 +185,23 @@ func ReadBundle(value []byte) (Origin, Events, error) {
 // Each decodes the events in order and calls fn for each with the raw offset of the record it
 // came from; ev is reused between calls.
 func (e Events) Each(ev *event.Event, fn func(offset int64, kind Kind, ev *event.Event)) error {
-	s, offset := e.s, e.base
-	for i := 0; s != ""; i++ {
-		d, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
-		if w <= 0 || d > uint64(e.last-offset) {
+	r, offset := reader{s: e.s}, e.base
+	for i := 0; r.s != ""; i++ {
+		d := r.uvarint()
+		if r.err != nil || d > uint64(e.last-offset) {
 			return fmt.Errorf("%w: event %d: bad offset", ErrCorrupt, i)
 		}
 		offset += int64(d)
-		s = s[w:]
-		n, w := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
-		if w <= 0 || n > uint64(len(s)-w) {
+		n := r.uvarint()
+		if r.err != nil || n > uint64(len(r.s)) {
 			return fmt.Errorf("%w: event %d: bad length", ErrCorrupt, i)
 		}
-		kind, err := decodeString(s[w:w+int(n)], ev)
+		kind, err := decodeString(r.s[:n], ev)
 		if err != nil {
 			return fmt.Errorf("event %d: %w", i, err)
 		}
 		fn(offset, kind, ev)
-		s = s[w+int(n):]
+		r.s = r.s[n:]
 	}
 	return nil
 }

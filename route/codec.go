@@ -181,17 +181,32 @@ func (r *reader) byte() byte {
 	return c
 }
 
+// uvarint reads what binary.Uvarint reads, and rejects what it rejects. Most values of an
+// internal record (lengths, kinds, small deltas) fit in one byte, which takes the first branch.
 func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	if r.s != "" && r.s[0] < 0x80 {
+		c := r.s[0]
+		r.s = r.s[1:]
+		return uint64(c)
+	}
 	var x uint64
 	for i := 0; i < binary.MaxVarintLen64; i++ {
-		c := r.byte()
-		if r.err != nil {
+		if i == len(r.s) {
+			r.err = errShort
 			return 0
 		}
-		x |= uint64(c&0x7f) << (7 * i)
+		c := r.s[i]
 		if c < 0x80 {
-			return x
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break
+			}
+			r.s = r.s[i+1:]
+			return x | uint64(c)<<(7*i)
 		}
+		x |= uint64(c&0x7f) << (7 * i)
 	}
 	r.err = errors.New("varint overflow")
 	return 0

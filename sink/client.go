@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -184,58 +185,87 @@ type table[R any] struct {
 }
 
 type column[R any] struct {
-	name  string
-	build func([]R) any // a slice of the column's Go type, one value per row
+	name string
+	// build returns a slice of the column's Go type, one value per row, made in sc's memory: the
+	// driver copies what a block is given, so one slice per type serves every column and block.
+	build func(sc *columnScratch, rs []R) any
+}
+
+// columnScratch is the memory a block's columns are built in, reused from insert to insert.
+type columnScratch struct {
+	strings []string
+	int64s  []int64
+	uint64s []uint64
+	uint32s []uint32
+	uint8s  []uint8
+}
+
+// scratches keeps columnScratch values between inserts; Client is safe for concurrent use, so
+// each insert takes its own.
+var scratches = sync.Pool{New: func() any { return new(columnScratch) }}
+
+// sized returns buf with length n, reusing its memory when it is large enough.
+func sized[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
 }
 
 func stringColumn[R any](name string, f func(*R) string) column[R] {
-	return column[R]{name, func(rs []R) any {
-		out := make([]string, len(rs))
+	return column[R]{name, func(sc *columnScratch, rs []R) any {
+		out := sized(sc.strings, len(rs))
 		for i := range rs {
 			out[i] = f(&rs[i])
 		}
+		sc.strings = out
 		return out
 	}}
 }
 
 func int64Column[R any](name string, f func(*R) int64) column[R] {
-	return column[R]{name, func(rs []R) any {
-		out := make([]int64, len(rs))
+	return column[R]{name, func(sc *columnScratch, rs []R) any {
+		out := sized(sc.int64s, len(rs))
 		for i := range rs {
 			out[i] = f(&rs[i])
 		}
+		sc.int64s = out
 		return out
 	}}
 }
 
 func uint32Column[R any](name string, f func(*R) uint32) column[R] {
-	return column[R]{name, func(rs []R) any {
-		out := make([]uint32, len(rs))
+	return column[R]{name, func(sc *columnScratch, rs []R) any {
+		out := sized(sc.uint32s, len(rs))
 		for i := range rs {
 			out[i] = f(&rs[i])
 		}
+		sc.uint32s = out
 		return out
 	}}
 }
 
 func uint64Column[R any](name string, f func(*R) uint64) column[R] {
-	return column[R]{name, func(rs []R) any {
-		out := make([]uint64, len(rs))
+	return column[R]{name, func(sc *columnScratch, rs []R) any {
+		out := sized(sc.uint64s, len(rs))
 		for i := range rs {
 			out[i] = f(&rs[i])
 		}
+		sc.uint64s = out
 		return out
 	}}
 }
 
 func boolColumn[R any](name string, f func(*R) bool) column[R] {
-	return column[R]{name, func(rs []R) any {
-		out := make([]uint8, len(rs))
+	return column[R]{name, func(sc *columnScratch, rs []R) any {
+		out := sized(sc.uint8s, len(rs))
 		for i := range rs {
+			out[i] = 0
 			if f(&rs[i]) {
 				out[i] = 1
 			}
 		}
+		sc.uint8s = out
 		return out
 	}}
 }
@@ -260,10 +290,12 @@ func insertTable[R any](ctx context.Context, c *Client, t table[R], rs []R) erro
 	// encoded insert never holds more than one block; the server squashes the blocks of one
 	// INSERT back into one part (min_insert_block_size_rows), so a large insert still makes one
 	// part per partition and merges as little as before.
+	sc := scratches.Get().(*columnScratch)
+	defer scratches.Put(sc)
 	for start := 0; start < len(rs); start += blockRows {
 		chunk := rs[start:min(start+blockRows, len(rs))]
 		for i, col := range t.columns {
-			if err := b.Column(i).Append(col.build(chunk)); err != nil {
+			if err := b.Column(i).Append(col.build(sc, chunk)); err != nil {
 				_ = b.Abort()
 				return fmt.Errorf("insert %s: column %s: %w", t.name, col.name, err)
 			}

@@ -125,7 +125,7 @@ func valuesSQL[R any](db string, t table[R], rs []R) string {
 	cols := make([]reflect.Value, len(t.columns))
 	for i, col := range t.columns {
 		names[i] = col.name
-		cols[i] = reflect.ValueOf(col.build(rs))
+		cols[i] = reflect.ValueOf(col.build(new(columnScratch), rs)) // every column keeps its own slice
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "INSERT INTO %s.%s (%s) VALUES", db, t.name, strings.Join(names, ", "))

@@ -65,8 +65,7 @@ func TestWaitingRowsKeepNoStringOfTheBufferTheyWereCutFrom(t *testing.T) {
 
 	var tx text
 	var held rows.Set
-	held.Append(set)
-	tx.detach(&held, rowCounts{})
+	tx.appendDetached(&held, set)
 
 	got := stringsOf(&held)
 	if !reflect.DeepEqual(got, want) {
@@ -84,9 +83,7 @@ func TestDetachingLeavesTheRowsAlreadyHeldAlone(t *testing.T) {
 	var tx text
 	var held rows.Set
 	held.Append(cutSet(t, buf))
-	from := countRows(&held)
-	held.Append(cutSet(t, buf))
-	tx.detach(&held, from)
+	tx.appendDetached(&held, cutSet(t, buf))
 	if !within(held.Messages[0].MsgID, buf) {
 		t.Fatal("a row held before the submission was copied again")
 	}

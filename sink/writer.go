@@ -114,9 +114,7 @@ func (w *Writer) enqueue(ctx context.Context, set *rows.Set, ack func(), flush b
 		w.bufSince = time.Now()
 	}
 	if n > 0 {
-		from := countRows(&w.buf)
-		w.buf.Append(set)
-		w.text.detach(&w.buf, from)
+		w.text.appendDetached(&w.buf, set)
 		w.pending += n
 	}
 	if ack != nil {

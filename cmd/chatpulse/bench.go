@@ -212,6 +212,12 @@ func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records in
 	case err := <-done:
 		return ph, err
 	}
+	// One client polls the lag: this process's CPU is counted as the worker's.
+	lag, err := processor.NewLagMeter(ctx, cfg.Processor)
+	if err != nil {
+		return ph, err
+	}
+	defer lag.Close()
 	for {
 		select {
 		case err := <-done:
@@ -239,7 +245,7 @@ func benchPipeline(ctx context.Context, cfg config, log *slog.Logger, records in
 				}
 			}
 		}
-		if lag, err := processor.Lag(ctx, cfg.Processor); err == nil && lag == 0 {
+		if n, err := lag.Lag(ctx); err == nil && n == 0 {
 			ph.visible = time.Since(start)
 			stop()
 			return ph, <-done
