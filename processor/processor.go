@@ -48,6 +48,8 @@ type Processor struct {
 	readSnapshots    func(ctx context.Context, parts []int32, want int) map[int32]snapshotsRead
 	// generations counts this member's assignments.
 	generations atomic.Uint64
+	// commits wakes the committer (commit.go) when an offset is marked.
+	commits chan struct{}
 
 	mu        sync.Mutex
 	workers   map[tp]*worker      // the assignments this member runs now
@@ -82,6 +84,7 @@ func New(cfg Config, state partition.Config, sink RowWriter, log *slog.Logger, e
 		starting:  make(map[tp]bool),
 		fetchErrs: make(map[tp]fetchFailure),
 		limits:    defaultLimits(),
+		commits:   make(chan struct{}, 1),
 	}
 	p.readSnapshots = func(ctx context.Context, parts []int32, want int) map[int32]snapshotsRead {
 		return readSnapshots(ctx, cfg, parts, want, extra...)
@@ -189,7 +192,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		"repartition", p.cfg.RepartitionTopic(), "partitions", p.cfg.Partitions)
 
 	stopPurging := p.startPurging(ctx, cl)
+	stopCommitting := p.startCommitting(ctx, cl)
 	err = p.poll(ctx)
+	stopCommitting()
 	stopPurging()
 	// Close leaves the group (a static member stays in it), which runs the revoke callback:
 	// workers stop, the sink flushes, and marked offsets are committed before the partitions
