@@ -143,8 +143,13 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.FetchMaxBytes(p.cfg.FetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(p.cfg.FetchMaxPartitionBytes),
 		// A fetch waiting for data on idle partitions delays partitions that have data or were
-		// just assigned: wait at most half a second, as Kafka's own consumer does.
-		kgo.FetchMaxWait(500 * time.Millisecond),
+		// just assigned. After an assignment kgo sends its first fetch with the partitions that
+		// are ready while an input partition's committed offset is still being validated
+		// (OffsetForLeaderEpoch); the input partition joins only the next fetch, so its first
+		// records wait for the whole of this wait (Kafka's own consumer waits half a second),
+		// and a restarted worker's first rows with them. A tenth of a second costs an idle member
+		// ten empty fetches a second per broker instead of two.
+		kgo.FetchMaxWait(fetchMaxWait),
 		kgo.SessionTimeout(p.cfg.SessionTimeout),
 		kgo.AutoCommitMarks(),
 		kgo.BlockRebalanceOnPoll(),
@@ -457,6 +462,9 @@ func (p *Processor) startWorker(topic string, part int32, start, horizon int64, 
 	go w.run()
 	return w
 }
+
+// fetchMaxWait is how long a fetch waits for records before it returns empty (see Run).
+const fetchMaxWait = 100 * time.Millisecond
 
 func fmtPartitions(m map[string][]int32) string {
 	s := ""
