@@ -36,8 +36,12 @@ type Config struct {
 	// of after the session timeout and a rebalance. A static member does not leave the group
 	// when it stops, so its partitions wait for it (or for the session timeout). Each member
 	// needs an id of its own, stable across restarts (a StatefulSet's pod name).
-	InstanceID     string        `envconfig:"KAFKA_INSTANCE_ID"`
+	InstanceID string `envconfig:"KAFKA_INSTANCE_ID"`
+	// CommitInterval is how often kgo's autocommit commits what is marked and not committed
+	// yet; offsets are normally committed sooner, as their work is done (commit.go).
 	CommitInterval time.Duration `envconfig:"COMMIT_INTERVAL" default:"2s"`
+	// CommitSpacing is the least time between two commits of work as it is done.
+	CommitSpacing time.Duration `envconfig:"COMMIT_SPACING" default:"100ms"`
 	// FetchMaxBytes bounds the bytes one fetch may return. An uncompressed record shares its
 	// response's buffer, so one record waiting in a partition's queue keeps the whole response
 	// in memory; small fetches keep that small.
@@ -85,6 +89,7 @@ func DefaultConfig() Config {
 		SessionTimeout:         45 * time.Second,
 		GroupProtocol:          GroupClassic,
 		CommitInterval:         2 * time.Second,
+		CommitSpacing:          100 * time.Millisecond,
 		FetchMaxBytes:          4 << 20,
 		FetchMaxPartitionBytes: 256 << 10,
 		HandoffTimeout:         20 * time.Second,
@@ -167,6 +172,9 @@ func (c Config) Validate() error {
 	}
 	if c.CommitInterval <= 0 {
 		errs = append(errs, fmt.Errorf("CHATPULSE_COMMIT_INTERVAL: must be positive, got %s", c.CommitInterval))
+	}
+	if c.CommitSpacing < time.Millisecond {
+		errs = append(errs, fmt.Errorf("CHATPULSE_COMMIT_SPACING: must be at least 1ms, got %s", c.CommitSpacing))
 	}
 	return errors.Join(errs...)
 }

@@ -22,7 +22,8 @@ type restoredState struct {
 	state   *partition.State
 	offset  int64 // the repartition offset the snapshot reflects
 	bytes   int
-	loading time.Duration
+	loading time.Duration // from the start of the restore until the state was loaded
+	read    time.Duration // of loading, the part until the snapshots were read
 }
 
 // restore rebuilds a repartition partition's state from the newest usable snapshot in read,
@@ -30,7 +31,7 @@ type restoredState struct {
 // unusable, the partition's other kept snapshots are read then. It returns the offset to start
 // fetching at and the restored state, or 0 and nil when the partition has no usable snapshot and
 // must be rebuilt from the beginning of its log.
-func (p *Processor) restore(ctx context.Context, part int32, read snapshotsRead, started time.Time) (int64, *restoredState) {
+func (p *Processor) restore(ctx context.Context, part int32, read snapshotsRead, started, readAt time.Time) (int64, *restoredState) {
 	if read.err != nil {
 		p.log.Warn("snapshots unreadable, replaying the partition", "partition", part, "err", read.err)
 		p.replayWithoutSnapshot(part, 0, read.logStart)
@@ -44,7 +45,8 @@ func (p *Processor) restore(ctx context.Context, part int32, read snapshotsRead,
 			}
 			tried[s.id()] = true
 			if st := p.usable(part, s, read.logStart); st != nil {
-				return s.offset + 1, &restoredState{state: st, offset: s.offset, bytes: len(s.state), loading: time.Since(started)}
+				return s.offset + 1, &restoredState{state: st, offset: s.offset, bytes: len(s.state),
+					loading: time.Since(started), read: readAt.Sub(started)}
 			}
 		}
 		if read.all {
@@ -52,6 +54,7 @@ func (p *Processor) restore(ctx context.Context, part int32, read snapshotsRead,
 			return 0, nil
 		}
 		read = p.readSnapshots(ctx, []int32{part}, p.cfg.SnapshotsKept)[part]
+		readAt = time.Now()
 		if read.err != nil {
 			p.log.Warn("older snapshots unreadable, replaying the partition", "partition", part, "err", read.err)
 			p.replayWithoutSnapshot(part, len(tried), read.logStart)
@@ -84,6 +87,7 @@ func (p *Processor) restoreAll(ctx context.Context, offsets map[int32]kgo.Offset
 		parts = append(parts, part)
 	}
 	reads := p.readSnapshots(ctx, parts, 1)
+	readAt := time.Now()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, restoreConcurrency)
@@ -93,7 +97,7 @@ func (p *Processor) restoreAll(ctx context.Context, offsets map[int32]kgo.Offset
 			defer wg.Done()
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			start, st := p.restore(ctx, part, reads[part], started)
+			start, st := p.restore(ctx, part, reads[part], started, readAt)
 			mu.Lock()
 			out[part] = restoreResult{start, st}
 			mu.Unlock()

@@ -137,7 +137,7 @@ func (t *stateTask) restored() {
 	if t.snapshot != nil {
 		s.SnapshotRestores.Add(1)
 		attrs = append(attrs, "snapshot_offset", t.snapshot.offset, "snapshot_bytes", t.snapshot.bytes,
-			"snapshot_load", t.snapshot.loading.Round(time.Millisecond))
+			"snapshot_load", t.snapshot.loading.Round(time.Millisecond), "snapshot_read", t.snapshot.read.Round(time.Millisecond))
 	}
 	t.w.log.Info("partition state restored", attrs...)
 }

@@ -147,8 +147,9 @@ func (w *worker) run() {
 	}
 }
 
-// mark makes the offset after last committable; the next autocommit or revoke commits it. It
-// does nothing once the assignment has ended: the partition may belong to another member.
+// mark makes the offset after last committable and asks the committer to commit it soon
+// (commit.go). It does nothing once the assignment has ended: the partition may belong to
+// another member.
 func (w *worker) mark(last *kgo.Record) {
 	w.marks.Lock()
 	defer w.marks.Unlock()
@@ -158,6 +159,7 @@ func (w *worker) mark(last *kgo.Record) {
 	w.kafka.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{
 		w.topic: {w.partition: {Epoch: last.LeaderEpoch, Offset: last.Offset + 1}},
 	})
+	w.p.commitSoon()
 }
 
 // end closes the assignment to marks; a mark running concurrently completes first.

@@ -14,13 +14,19 @@ import (
 // Config says where ClickHouse is and how the writer batches. The envconfig keys are read with
 // the CHATPULSE_ prefix.
 type Config struct {
-	Addr           string        `envconfig:"CLICKHOUSE_ADDR" default:"127.0.0.1:9000"`
-	Database       string        `envconfig:"CLICKHOUSE_DATABASE" default:"chatpulse"`
-	User           string        `envconfig:"CLICKHOUSE_USER" default:"default"`
-	Password       secret.Value  `envconfig:"CLICKHOUSE_PASSWORD"`
-	PasswordFile   secret.File   `envconfig:"CLICKHOUSE_PASSWORD_FILE"`
-	FlushInterval  time.Duration `envconfig:"FLUSH_INTERVAL" default:"1s"`
-	FlushRows      int           `envconfig:"FLUSH_ROWS" default:"50000"`
+	Addr          string        `envconfig:"CLICKHOUSE_ADDR" default:"127.0.0.1:9000"`
+	Database      string        `envconfig:"CLICKHOUSE_DATABASE" default:"chatpulse"`
+	User          string        `envconfig:"CLICKHOUSE_USER" default:"default"`
+	Password      secret.Value  `envconfig:"CLICKHOUSE_PASSWORD"`
+	PasswordFile  secret.File   `envconfig:"CLICKHOUSE_PASSWORD_FILE"`
+	FlushInterval time.Duration `envconfig:"FLUSH_INTERVAL" default:"1s"`
+	FlushRows     int           `envconfig:"FLUSH_ROWS" default:"50000"`
+	// FlushIdle is how long no submission may arrive before the writer flushes what waits
+	// without waiting out FlushInterval: the input has gone quiet, so nothing more will join
+	// the batch. It applies only once the last insert is FlushInterval old, so inserts are
+	// never more frequent than interval batching makes them; 0 turns it off, and so does a value
+	// of FlushInterval or more.
+	FlushIdle      time.Duration `envconfig:"FLUSH_IDLE" default:"20ms"`
 	MaxPendingRows int           `envconfig:"SINK_MAX_PENDING_ROWS" default:"100000"`
 	DialTimeout    time.Duration `envconfig:"CLICKHOUSE_DIAL_TIMEOUT" default:"5s"`
 	// Cluster, when set, is the name of a cluster in the servers' remote_servers: migrations
@@ -56,6 +62,7 @@ func DefaultConfig() Config {
 		User:           "default",
 		FlushInterval:  time.Second,
 		FlushRows:      50000,
+		FlushIdle:      20 * time.Millisecond,
 		MaxPendingRows: 100_000,
 		DialTimeout:    5 * time.Second,
 	}
@@ -84,6 +91,9 @@ func (c Config) Validate() error {
 	}
 	if c.FlushInterval <= 0 {
 		bad("FLUSH_INTERVAL", "must be positive, got %s", c.FlushInterval)
+	}
+	if c.FlushIdle < 0 {
+		bad("FLUSH_IDLE", "must not be negative (0 turns it off), got %s", c.FlushIdle)
 	}
 	if c.FlushRows <= 0 {
 		bad("FLUSH_ROWS", "must be positive, got %d", c.FlushRows)

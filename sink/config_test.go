@@ -14,7 +14,7 @@ import (
 
 func TestDefaultConfigMatchesTheDefaultTags(t *testing.T) {
 	for _, key := range []string{"CLICKHOUSE_ADDR", "CLICKHOUSE_DATABASE", "CLICKHOUSE_USER",
-		"CLICKHOUSE_PASSWORD", "FLUSH_INTERVAL", "FLUSH_ROWS", "SINK_MAX_PENDING_ROWS", "CLICKHOUSE_DIAL_TIMEOUT"} {
+		"CLICKHOUSE_PASSWORD", "FLUSH_INTERVAL", "FLUSH_IDLE", "FLUSH_ROWS", "SINK_MAX_PENDING_ROWS", "CLICKHOUSE_DIAL_TIMEOUT"} {
 		t.Setenv("CHATPULSE_"+key, "")
 		os.Unsetenv("CHATPULSE_" + key)
 	}
@@ -44,6 +44,8 @@ func TestConfigValidate(t *testing.T) {
 		{"a database name starting with a digit is rejected", func(c *Config) { c.Database = "1db" }, "CHATPULSE_CLICKHOUSE_DATABASE: must match"},
 		{"an empty user is rejected", func(c *Config) { c.User = "" }, "CHATPULSE_CLICKHOUSE_USER: must not be empty"},
 		{"a zero flush interval is rejected", func(c *Config) { c.FlushInterval = 0 }, "CHATPULSE_FLUSH_INTERVAL: must be positive"},
+		{"a negative idle flush delay is rejected", func(c *Config) { c.FlushIdle = -time.Millisecond }, "CHATPULSE_FLUSH_IDLE: must not be negative"},
+		{"an idle flush delay of zero turns it off and is accepted", func(c *Config) { c.FlushIdle = 0 }, ""},
 		{"a negative flush row count is rejected", func(c *Config) { c.FlushRows = -1 }, "CHATPULSE_FLUSH_ROWS: must be positive"},
 		{"a pending bound below the flush size is rejected", func(c *Config) { c.MaxPendingRows = c.FlushRows - 1 }, "CHATPULSE_SINK_MAX_PENDING_ROWS: must be at least CHATPULSE_FLUSH_ROWS"},
 		{"a zero dial timeout is rejected", func(c *Config) { c.DialTimeout = 0 }, "CHATPULSE_CLICKHOUSE_DIAL_TIMEOUT: must be positive"},

@@ -31,6 +31,8 @@ type Writer struct {
 	text text
 	// bufSince is when the oldest submission in buf arrived; zero when buf holds none.
 	bufSince time.Time
+	// lastSubmit is when the newest submission in buf arrived (see FlushIdle).
+	lastSubmit time.Time
 	// pending counts the rows submitted and not yet durable, in buf or in the flush under way;
 	// it is what MaxPendingRows bounds.
 	pending  int
@@ -110,8 +112,9 @@ func (w *Writer) enqueue(ctx context.Context, set *rows.Set, ack func(), flush b
 		return err
 	}
 	wasEmpty := w.bufSince.IsZero()
+	w.lastSubmit = time.Now()
 	if wasEmpty {
-		w.bufSince = time.Now()
+		w.bufSince = w.lastSubmit
 	}
 	if n > 0 {
 		w.text.appendDetached(&w.buf, set)
@@ -175,8 +178,9 @@ func (w *Writer) Healthy() error {
 }
 
 // Run inserts submitted rows until ctx ends or an insert fails for good. It flushes when
-// FlushRows rows wait, when the oldest waiting submission is FlushInterval old, or when Flush
-// asks. A retryable insert error is retried with backoff from 100 ms up to 10 s, forever; the
+// FlushRows rows wait, when the oldest waiting submission is FlushInterval old, when Flush
+// asks, or when no submission came for FlushIdle and the last insert is FlushInterval old
+// (see Config.FlushIdle). A retryable insert error is retried with backoff from 100 ms up to 10 s, forever; the
 // batch is kept and Submit blocks at MaxPendingRows meanwhile.
 //
 // Run returns ctx.Err() when ctx ends, without a final flush: submissions that were not acked
@@ -197,6 +201,8 @@ func (w *Writer) run(ctx context.Context) error {
 		batch rows.Set // the set being flushed; swapped with buf to keep both capacities
 		acks  []func()
 		timer = time.NewTimer(time.Hour)
+		// lastInsert is when the latest flush that inserted rows began.
+		lastInsert time.Time
 		// check pings ClickHouse while no rows come, so that Healthy reports an outage before
 		// there is something to write.
 		check = time.NewTicker(healthCheckInterval)
@@ -206,15 +212,18 @@ func (w *Writer) run(ctx context.Context) error {
 	defer check.Stop()
 	for {
 		w.mu.Lock()
-		due := w.flushNow || w.buf.Len() >= w.cfg.FlushRows ||
-			!w.bufSince.IsZero() && time.Since(w.bufSince) >= w.cfg.FlushInterval
+		now := time.Now()
+		wake, due := w.dueLocked(now, lastInsert)
 		if due {
 			batch, w.buf = w.buf, batch
 			w.text.reset() // batch's rows keep their strings' chunks alive
 			acks, w.acks = w.acks, acks[:0]
 			w.bufSince, w.flushNow = time.Time{}, false
-		} else if !w.bufSince.IsZero() {
-			timer.Reset(w.cfg.FlushInterval - time.Since(w.bufSince))
+			if batch.Len() > 0 {
+				lastInsert = now
+			}
+		} else if !wake.IsZero() {
+			timer.Reset(wake.Sub(now))
 		}
 		w.mu.Unlock()
 
@@ -242,6 +251,40 @@ func (w *Writer) run(ctx context.Context) error {
 			acks[i] = nil
 		}
 	}
+}
+
+// dueLocked reports whether what waits in buf is to be flushed now and, if not, when to look
+// again (zero: when a submission wakes Run). lastInsert is when the latest insert began.
+func (w *Writer) dueLocked(now, lastInsert time.Time) (wake time.Time, due bool) {
+	if w.flushNow || w.buf.Len() >= w.cfg.FlushRows {
+		return time.Time{}, true
+	}
+	if w.bufSince.IsZero() {
+		return time.Time{}, false
+	}
+	wake = w.bufSince.Add(w.cfg.FlushInterval)
+	if w.cfg.FlushIdle > 0 {
+		// The input has gone quiet when no submission came for FlushIdle; a buffer of markers
+		// alone costs no insert, so it need not respect the spacing of inserts.
+		quiet := w.lastSubmit.Add(w.cfg.FlushIdle)
+		if w.buf.Len() > 0 {
+			quiet = later(quiet, lastInsert.Add(w.cfg.FlushInterval))
+		}
+		if quiet.Before(wake) {
+			wake = quiet
+		}
+	}
+	if !now.Before(wake) {
+		return time.Time{}, true
+	}
+	return wake, false
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // flush inserts batch until it is durable, retrying transient errors, then releases its rows

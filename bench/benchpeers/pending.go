@@ -114,7 +114,7 @@ func chatpulseRestore(log string) string {
 		fields[f[1]] = f[2]
 	}
 	var parts []string
-	for _, key := range []string{"took", "replayed", "snapshot_bytes", "snapshot_load"} {
+	for _, key := range []string{"took", "replayed", "snapshot_bytes", "snapshot_load", "snapshot_read"} {
 		if v, ok := fields[key]; ok {
 			parts = append(parts, key+" "+v)
 		}

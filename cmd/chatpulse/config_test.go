@@ -80,6 +80,8 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{"a cluster name that is not an identifier is rejected", "CHATPULSE_CLICKHOUSE_CLUSTER", "chat pulse"},
 		{"a ClickHouse address without a port is rejected", "CHATPULSE_CLICKHOUSE_ADDR", "clickhouse"},
 		{"a zero flush interval is rejected", "CHATPULSE_FLUSH_INTERVAL", "0s"},
+		{"a negative idle flush delay is rejected", "CHATPULSE_FLUSH_IDLE", "-1ms"},
+		{"a commit spacing under a millisecond is rejected", "CHATPULSE_COMMIT_SPACING", "0s"},
 		{"an unknown log level is rejected", "CHATPULSE_LOG_LEVEL", "loud"},
 		{"an unknown log format is rejected", "CHATPULSE_LOG_FORMAT", "xml"},
 		{"a group name with spaces is rejected", "CHATPULSE_GROUP", "my group"},
