@@ -27,23 +27,7 @@ func TestLagIsNotZeroWhileTheGroupIsStillWorking(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			c, err := kfake.NewCluster(kfake.NumBrokers(1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			cfg := DefaultConfig()
-			cfg.Brokers, cfg.Group, cfg.Partitions = c.ListenAddrs(), "lag", 1
-			cfg.InputTopics = TopicFormats{"raw": decode.FormatAuto}
-			cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
-			adm := kadm.NewClient(cl)
-			if _, err := adm.CreateTopics(ctx, 1, 1, nil, "raw", cfg.RepartitionTopic()); err != nil {
-				t.Fatal(err)
-			}
+			c, cfg, cl, adm := lagTopics(t, "lag")
 			produce := func(topic string) {
 				if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("x")}).FirstErr(); err != nil {
 					t.Fatal(err)
@@ -102,23 +86,7 @@ func TestACommitBeyondTheEndIsAnError(t *testing.T) {
 // while the group commits, as the pipeline benchmark polls it, and checks every reading.
 func TestALagMeterFollowsTheGroupThroughOneClient(t *testing.T) {
 	ctx := context.Background()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cfg := DefaultConfig()
-	cfg.Brokers, cfg.Group, cfg.Partitions = c.ListenAddrs(), "meter", 1
-	cfg.InputTopics = TopicFormats{"raw": decode.FormatAuto}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	if _, err := adm.CreateTopics(ctx, 1, 1, nil, "raw", cfg.RepartitionTopic()); err != nil {
-		t.Fatal(err)
-	}
+	_, cfg, cl, adm := lagTopics(t, "meter")
 	for _, topic := range []string{"raw", "raw", cfg.RepartitionTopic()} {
 		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("x")}).FirstErr(); err != nil {
 			t.Fatal(err)
@@ -152,4 +120,29 @@ func TestALagMeterFollowsTheGroupThroughOneClient(t *testing.T) {
 			t.Fatalf("lag %d after committing %s at %d, want %d", lag, st.topic, st.at, st.want)
 		}
 	}
+}
+
+// lagTopics starts a one-broker kfake cluster holding a one-partition raw topic and its
+// repartition topic, and returns it with the config of group and a client of it; all are
+// closed when the test ends.
+func lagTopics(t *testing.T, group string) (*kfake.Cluster, Config, *kgo.Client, *kadm.Client) {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	cfg := DefaultConfig()
+	cfg.Brokers, cfg.Group, cfg.Partitions = c.ListenAddrs(), group, 1
+	cfg.InputTopics = TopicFormats{"raw": decode.FormatAuto}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopics(context.Background(), 1, 1, nil, "raw", cfg.RepartitionTopic()); err != nil {
+		t.Fatal(err)
+	}
+	return c, cfg, cl, adm
 }
