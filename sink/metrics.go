@@ -50,7 +50,8 @@ FROM (
 )
 GROUP BY day
 HAVING dau > 0
-ORDER BY day`,
+ORDER BY day
+SETTINGS max_bytes_before_external_group_by = 400000000`,
 
 	"new_users": `SELECT first_day AS day, count() AS new_users
 FROM (
@@ -60,13 +61,15 @@ FROM (
     GROUP BY source, tenant, user_id
 )
 GROUP BY day
-ORDER BY day`,
+ORDER BY day
+SETTINGS max_bytes_before_external_group_by = 400000000`,
 
 	"bot_replies": `SELECT count() AS bot_messages,
        countIf(replies > 0) AS replied,
        if(bot_messages = 0, 0, replied / bot_messages) AS reply_rate
 FROM {db}.message_facts
-WHERE sender_type = 'bot'`,
+WHERE sender_type = 'bot'
+SETTINGS max_bytes_before_external_group_by = 400000000`,
 
 	// bot_response reads conversation_days (migration 8), one narrow row per message copy of a
 	// user, bot or agent, keeping the rows of a message's winning copy
@@ -114,7 +117,8 @@ FROM (
         WHERE sender_type IN ('agent', 'supervisor')
         GROUP BY source, tenant, conversation_id
     ) AS a USING (source, tenant, conversation_id)
-)`,
+)
+SETTINGS max_bytes_before_external_group_by = 400000000`,
 
 	"containment": `SELECT count() AS sessions,
        countIf(handed = 1) AS handed_over,
@@ -132,7 +136,8 @@ FROM (
         WHERE to_role = 'agent'
     ) AS h USING (source, tenant, user_id)
     GROUP BY source, tenant, platform, user_id, session_id
-)`,
+)
+SETTINGS max_bytes_before_external_group_by = 400000000`,
 
 	"reactions_per_message": `SELECT n_messages AS messages,
        n_reactions AS reactions,
@@ -140,7 +145,8 @@ FROM (
 FROM (
     SELECT count() AS n_messages, sum(reactions) AS n_reactions
     FROM {db}.message_facts
-)`,
+)
+SETTINGS max_bytes_before_external_group_by = 400000000`,
 }
 
 // indentSQL indents every line of sql but the first by prefix, to embed it in a query.

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/chatpulse/chatpulse/deploy/grafana"
 	"github.com/chatpulse/chatpulse/rows"
 )
 
@@ -97,6 +99,13 @@ func TestReadmeDocumentsTheContract(t *testing.T) {
 			}
 			if !strings.Contains(readme, "`"+name+"`") {
 				t.Fatalf("the README does not name the metric `%s`", name)
+			}
+		})
+	}
+	for i, q := range examples {
+		t.Run(fmt.Sprintf("README query %d spills a large GROUP BY to disk", i+1), func(t *testing.T) {
+			if !grafana.SpillsLargeGroupBy(q) {
+				t.Fatalf("the query does not end with %s:\n%s", grafana.SpillSetting, q)
 			}
 		})
 	}

@@ -24,6 +24,17 @@ type panel struct {
 	Panels []panel `json:"panels"`
 }
 
+// SpillSetting ends every dashboard query, README query and metric that is one SELECT: a
+// GROUP BY beyond 400 MB is written to disk instead of held in memory, so that a query over a
+// long range stays within about 1 GiB.
+const SpillSetting = "SETTINGS max_bytes_before_external_group_by = 400000000"
+
+// SpillsLargeGroupBy reports whether sql is one SELECT that ends with SpillSetting, or a UNION
+// ALL, whose parts a trailing SETTINGS clause would not all reach.
+func SpillsLargeGroupBy(sql string) bool {
+	return strings.Contains(sql, "UNION ALL") || strings.HasSuffix(strings.TrimSpace(sql), "\n"+SpillSetting)
+}
+
 // ClickHouseQueries returns the raw SQL targets of every dashboard in dir (*.json), by file
 // name and then in panel order.
 func ClickHouseQueries(dir string) ([]Query, error) {

@@ -80,3 +80,35 @@ func TestAllSourcesAreTheSourceVariablesOptions(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestEveryPanelOfOneSelectSpillsALargeGroupByToDisk(t *testing.T) {
+	qs, err := ClickHouseQueries("dashboards")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if !SpillsLargeGroupBy(q.SQL) {
+			t.Errorf("%s: panel %q does not end with %s", q.File, q.Title, SpillSetting)
+		}
+	}
+}
+
+func TestSpillsLargeGroupByTellsAQueryThatHoldsItsGroupByInMemory(t *testing.T) {
+	tests := []struct {
+		name string
+		sql  string
+		want bool
+	}{
+		{"a SELECT ending with the setting spills", "SELECT 1\n" + SpillSetting, true},
+		{"a SELECT without it does not", "SELECT 1", false},
+		{"a SELECT with another setting does not", "SELECT 1\nSETTINGS max_threads = 1", false},
+		{"a UNION ALL is left as it is", "SELECT 1 UNION ALL SELECT 2", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SpillsLargeGroupBy(tt.sql); got != tt.want {
+				t.Fatalf("SpillsLargeGroupBy(%q) = %v, want %v", tt.sql, got, tt.want)
+			}
+		})
+	}
+}
