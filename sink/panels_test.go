@@ -18,9 +18,10 @@ import (
 // viewPanels are what the dashboard panels that read the tables filed by day show, written
 // over the contract views for the same range, as the panels read them before migration 6: the
 // group panels from group_daily and group_members, the receipt panels from message_receipts of
-// the messages of message_facts sent in the range, and the bot response panels as the
-// bot_response metric of the user messages sent in the range. A panel must show the rows of
-// its view form.
+// the messages of message_facts sent in the range, the bot response panels as the
+// bot_response metric of the user messages sent in the range, and the rate panels from
+// message_facts over the sources with a delivered or read message in the range, which the
+// panels find in the same pass as the rates. A panel must show the rows of its view form.
 var viewPanels = map[string]string{
 	"groups.json: Membership changes in range": `SELECT sum(joins) AS joined, sum(leaves) AS departed, sum(removes) AS removed, sum(net_change) AS net
 FROM ${database}.group_daily
@@ -101,6 +102,39 @@ FROM (
     WHERE arrayExists(t -> t > u_sent_at_ms, r_sent_at_ms)
 )
 GROUP BY time
+ORDER BY time`,
+
+	"delivery.json: Rates in range": `SELECT countIf(delivered_latency_ms IS NOT NULL) / count() AS delivered_rate,
+       countIf(read_latency_ms IS NOT NULL) / count() AS read_rate,
+       countIf(failed = 1) / count() AS failed_rate
+FROM ${database}.message_facts
+WHERE $__timeFilter(sent_at) AND source IN (${source:singlequote}) AND source IN (
+    SELECT source FROM ${database}.message_facts
+    WHERE $__timeFilter(sent_at) AND delivered_latency_ms IS NOT NULL
+)`,
+
+	"delivery.json: Delivery rate by source and platform": `SELECT toDateTime(intDiv(toUInt32(sent_at), $__interval_s) * $__interval_s) AS time,
+       source,
+       platform,
+       countIf(delivered_latency_ms IS NOT NULL) / count() AS delivered_rate
+FROM ${database}.message_facts
+WHERE $__timeFilter(sent_at) AND source IN (${source:singlequote}) AND source IN (
+    SELECT source FROM ${database}.message_facts
+    WHERE $__timeFilter(sent_at) AND delivered_latency_ms IS NOT NULL
+)
+GROUP BY time, source, platform
+ORDER BY time`,
+
+	"delivery.json: Read rate by source and platform": `SELECT toDateTime(intDiv(toUInt32(sent_at), $__interval_s) * $__interval_s) AS time,
+       source,
+       platform,
+       countIf(read_latency_ms IS NOT NULL) / count() AS read_rate
+FROM ${database}.message_facts
+WHERE $__timeFilter(sent_at) AND source IN (${source:singlequote}) AND source IN (
+    SELECT source FROM ${database}.message_facts
+    WHERE $__timeFilter(sent_at) AND delivered_latency_ms IS NOT NULL
+)
+GROUP BY time, source, platform
 ORDER BY time`,
 
 	"delivery.json: Receipts by status": `SELECT source, status, count() AS receipts,
