@@ -38,3 +38,39 @@ func TestSyntheticLoadWritesWhatThePipelineWrites(t *testing.T) {
 		t.Fatal("no rows written about the last day")
 	}
 }
+
+// TestWaitForMergesReturnsOnlyAfterARunningMergeEnds merges two large parts while it waits:
+// the wait must not end before the table has one part, although its quiet window is far
+// shorter than the merge.
+func TestWaitForMergesReturnsOnlyAfterARunningMergeEnds(t *testing.T) {
+	ctx := testContext(t)
+	c := migratedClient(t)
+	stmts := []string{
+		"CREATE TABLE " + c.db + ".merging (s String) ENGINE = MergeTree ORDER BY s",
+		"INSERT INTO " + c.db + ".merging SELECT concat(toString(rand64()), toString(number)) FROM system.numbers LIMIT 1500000",
+		"INSERT INTO " + c.db + ".merging SELECT concat(toString(rand64()), toString(number)) FROM system.numbers LIMIT 1500000",
+	}
+	for _, s := range stmts {
+		if err := c.conn.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged := make(chan error, 1)
+	go func() { merged <- c.conn.Exec(ctx, "OPTIMIZE TABLE "+c.db+".merging FINAL") }()
+	for queryUint64(t, c, "SELECT count() FROM system.merges WHERE database = '"+c.db+"'") == 0 {
+		select {
+		case err := <-merged:
+			t.Fatalf("the merge ended before it was seen (%v); make the parts larger", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if err := c.WaitForMerges(ctx, 50*time.Millisecond, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryUint64(t, c, "SELECT count() FROM system.parts WHERE active AND database = '"+c.db+"' AND table = 'merging'"); n != 1 {
+		t.Fatalf("the wait ended with %d parts, want 1", n)
+	}
+	if err := <-merged; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -41,6 +41,7 @@ func run() error {
 	load := flag.Bool("load", true, "drop the database and load it; false measures a database loaded before (with CHATPULSE_CLICKHOUSE_ADDR)")
 	optimize := flag.Bool("optimize", true, "merge the parts of the day-partitioned tables after the load, as background merges would in time")
 	repo := flag.String("repo", ".", "checkout holding deploy/grafana/dashboards and README.md")
+	settle := flag.Duration("settle", 10*time.Second, "measure once no background merge of the database has run for this long")
 	flag.Parse()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -72,6 +73,13 @@ func run() error {
 			return err
 		}
 	}
+	// A load leaves the unpartitioned tables to background merges; queries measured beside
+	// them would share the cores with them.
+	waited := time.Now()
+	if err := c.WaitForMerges(ctx, *settle, time.Second); err != nil {
+		return err
+	}
+	fmt.Printf("no background merge for %s after %s\n", *settle, time.Since(waited).Round(time.Second))
 	for _, t := range []string{"messages", "receipts", "replies", "reactions", "sessions", "membership_events", "handover_events"} {
 		n, err := c.CountRows(ctx, t)
 		if err != nil {
