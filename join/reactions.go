@@ -35,7 +35,7 @@ func (s *State) reactionSet(ev *event.Event, out *rows.Set) {
 			next.items = append(next.items, id)
 		}
 	}
-	if held, known := s.sent[key]; known {
+	if held, known := s.sent.get(key); known {
 		var written []reactionID
 		if prev.written {
 			written = prev.items

@@ -58,7 +58,7 @@ const (
 
 // AppendSnapshot appends the snapshot of the state to b.
 func (s *State) AppendSnapshot(b []byte) []byte {
-	b = slices.Grow(b, 64+len(s.sent)*(16+6))
+	b = slices.Grow(b, 64+s.sent.len()*(16+6))
 	b = append(b, snapshotVersion)
 	b = binary.AppendVarint(b, s.ttlMs)
 	b = binary.AppendVarint(b, s.watermark)
@@ -67,15 +67,7 @@ func (s *State) AppendSnapshot(b []byte) []byte {
 		b = binary.AppendUvarint(b, *n)
 	}
 
-	type sentAt struct {
-		key route.Key
-		at  rank
-	}
-	sent := make([]sentAt, 0, len(s.sent))
-	for k, at := range s.sent {
-		sent = append(sent, sentAt{k, at})
-	}
-	slices.SortFunc(sent, func(a, b sentAt) int { return a.key.Compare(b.key) })
+	sent := s.sent.sorted()
 	b = binary.AppendUvarint(b, uint64(len(sent)))
 	for _, m := range sent {
 		b = m.key.AppendBinary(b)
@@ -175,7 +167,7 @@ func restore(data []byte, cfg Config) (*State, error) {
 	if r.Err != nil {
 		return nil, fmt.Errorf("sent messages: %w", r.Err)
 	}
-	s.sent = make(map[route.Key]rank, n)
+	s.sent.reserve(n)
 	var prev route.Key
 	for i := range n {
 		k := r.Key()
@@ -187,7 +179,7 @@ func restore(data []byte, cfg Config) (*State, error) {
 		if r.Err != nil {
 			return nil, fmt.Errorf("sent message %d: %w", i, r.Err)
 		}
-		s.sent[k] = at
+		s.sent.put(k, at)
 		prev = k
 	}
 
@@ -199,7 +191,7 @@ func restore(data []byte, cfg Config) (*State, error) {
 	for i := range n {
 		k := r.Key()
 		r.ascending(i, prev, k)
-		if _, held := s.sent[k]; held && r.Err == nil {
+		if _, held := s.sent.get(k); held && r.Err == nil {
 			r.Fail(errors.New("arrivals wait for a message already held"))
 		}
 		m := r.Count(minArrival)
@@ -227,7 +219,7 @@ func restore(data []byte, cfg Config) (*State, error) {
 		k := r.Key()
 		r.ascending(i, prev, k)
 		set := snapshot{atMs: r.Varint() + s.watermark, written: r.Flag()}
-		if _, held := s.sent[k]; held && !set.written && r.Err == nil {
+		if _, held := s.sent.get(k); held && !set.written && r.Err == nil {
 			r.Fail(errors.New("reactions of a held message not written"))
 		}
 		m := r.Count(minReaction)

@@ -334,7 +334,7 @@ func TestASnapshotOfVersion1IsRestoredWithoutContentHashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.sent[k1]; got != (rank{atMs: t0 - 3}) {
+	if got, _ := s.sent.get(k1); got != (rank{atMs: t0 - 3}) {
 		t.Fatalf("held %+v, want time %d and hash 0", got, t0-3)
 	}
 	if st := s.Stats(); st.Messages != 1 || st.StaleSnapshots != 1 || st.Superseded != 0 {

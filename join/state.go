@@ -22,7 +22,7 @@ type State struct {
 	// sent holds the rank (send time, content hash) of the copy of every message seen within
 	// the TTL that wins so far. It is the only per-message state: message rows are written
 	// when a copy arrives that wins, so nothing else is kept.
-	sent map[route.Key]rank
+	sent sentTable
 	// early holds receipts, replies and reactions that arrived before their message.
 	early      map[route.Key][]early
 	earlyCount int
@@ -61,7 +61,6 @@ type Stats struct {
 func New(cfg Config) *State {
 	return &State{
 		ttlMs: cfg.TTL.Milliseconds(),
-		sent:  make(map[route.Key]rank),
 		early: make(map[route.Key][]early),
 		sets:  make(map[route.Key]snapshot),
 	}
@@ -90,12 +89,12 @@ func (s *State) message(ev *event.Event, out *rows.Set) {
 	m := &ev.Message
 	key := route.MessageKey(ev.Source, ev.Tenant, m.ID)
 	r := rank{atMs: ev.AtMs, hash: ContentHash(ev)}
-	held, seen := s.sent[key]
+	held, seen := s.sent.get(key)
 	if seen && !r.less(held) {
 		s.stats.Duplicates++
 		return
 	}
-	s.sent[key] = r
+	s.sent.put(key, r)
 	if seen {
 		// A copy with other content that ranks lower than the one held wins: its row is
 		// written too, and readers keep the least (sent time, content hash) of a message, so
@@ -139,7 +138,7 @@ func (s *State) message(ev *event.Event, out *rows.Set) {
 
 // join emits e's row when its message is known and holds e otherwise.
 func (s *State) join(key route.Key, ev *event.Event, e early, msgID string, out *rows.Set) {
-	held, ok := s.sent[key]
+	held, ok := s.sent.get(key)
 	if !ok {
 		// Copies, because the event's strings are parts of the whole fetched record,
 		// which a held entry must not keep alive for up to the TTL.
@@ -204,12 +203,7 @@ func (s *State) Advance(at int64) {
 
 // sweep drops messages sent and early arrivals made before cutoff.
 func (s *State) sweep(cutoff int64) {
-	for key, held := range s.sent {
-		if held.atMs < cutoff {
-			delete(s.sent, key)
-			s.stats.Forgotten++
-		}
-	}
+	s.stats.Forgotten += s.sent.dropBefore(cutoff)
 	for key, set := range s.sets {
 		if set.atMs < cutoff {
 			delete(s.sets, key)
@@ -244,7 +238,7 @@ func (s *State) sweep(cutoff int64) {
 func (s *State) Stats() Stats { return s.stats }
 
 // Messages is the number of messages held in state.
-func (s *State) Messages() int { return len(s.sent) }
+func (s *State) Messages() int { return s.sent.len() }
 
 // Early is the number of receipts, replies and reactions waiting for their message.
 func (s *State) Early() int { return s.earlyCount }
