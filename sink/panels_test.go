@@ -113,29 +113,8 @@ WHERE $__timeFilter(sent_at) AND source IN (${source:singlequote}) AND source IN
     WHERE $__timeFilter(sent_at) AND delivered_latency_ms IS NOT NULL
 )`,
 
-	"delivery.json: Delivery rate by source and platform": `SELECT toDateTime(intDiv(toUInt32(sent_at), $__interval_s) * $__interval_s) AS time,
-       source,
-       platform,
-       countIf(delivered_latency_ms IS NOT NULL) / count() AS delivered_rate
-FROM ${database}.message_facts
-WHERE $__timeFilter(sent_at) AND source IN (${source:singlequote}) AND source IN (
-    SELECT source FROM ${database}.message_facts
-    WHERE $__timeFilter(sent_at) AND delivered_latency_ms IS NOT NULL
-)
-GROUP BY time, source, platform
-ORDER BY time`,
-
-	"delivery.json: Read rate by source and platform": `SELECT toDateTime(intDiv(toUInt32(sent_at), $__interval_s) * $__interval_s) AS time,
-       source,
-       platform,
-       countIf(read_latency_ms IS NOT NULL) / count() AS read_rate
-FROM ${database}.message_facts
-WHERE $__timeFilter(sent_at) AND source IN (${source:singlequote}) AND source IN (
-    SELECT source FROM ${database}.message_facts
-    WHERE $__timeFilter(sent_at) AND delivered_latency_ms IS NOT NULL
-)
-GROUP BY time, source, platform
-ORDER BY time`,
+	"delivery.json: Delivery rate by source and platform": rateBySourceAndPlatform("delivered_latency_ms", "delivered_rate"),
+	"delivery.json: Read rate by source and platform":     rateBySourceAndPlatform("read_latency_ms", "read_rate"),
 
 	"delivery.json: Receipts by status": `SELECT source, status, count() AS receipts,
        quantileExact(0.5)(latency_ms) AS p50_ms,
@@ -147,6 +126,23 @@ WHERE source IN (${source:singlequote}) AND (source, tenant, msg_id) IN (
 )
 GROUP BY source, status
 ORDER BY source, status`,
+}
+
+// rateBySourceAndPlatform is the view form of a rate panel: per interval, source and platform,
+// the share of messages with a latency in column, over the sources with a delivered or read
+// message in the range.
+func rateBySourceAndPlatform(column, rate string) string {
+	return `SELECT toDateTime(intDiv(toUInt32(sent_at), $__interval_s) * $__interval_s) AS time,
+       source,
+       platform,
+       countIf(` + column + ` IS NOT NULL) / count() AS ` + rate + `
+FROM ${database}.message_facts
+WHERE $__timeFilter(sent_at) AND source IN (${source:singlequote}) AND source IN (
+    SELECT source FROM ${database}.message_facts
+    WHERE $__timeFilter(sent_at) AND delivered_latency_ms IS NOT NULL
+)
+GROUP BY time, source, platform
+ORDER BY time`
 }
 
 // viewMetrics are the README metrics that read a table filed by day, written over the contract
