@@ -144,13 +144,10 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxBytes(p.cfg.FetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(p.cfg.FetchMaxPartitionBytes),
-		// A fetch waiting for data on idle partitions delays partitions that have data or were
-		// just assigned. After an assignment kgo sends its first fetch with the partitions that
-		// are ready while an input partition's committed offset is still being validated
-		// (OffsetForLeaderEpoch); the input partition joins only the next fetch, so its first
-		// records wait for the whole of this wait (Kafka's own consumer waits half a second),
-		// and a restarted worker's first rows with them. A tenth of a second costs an idle member
-		// ten empty fetches a second per broker instead of two.
+		// A fetch waiting for data on idle partitions delays partitions that become fetchable
+		// while it waits: one assigned or validated later (see repartitionStart) joins only the
+		// next fetch. Kafka's own consumer waits half a second; a tenth costs an idle member ten
+		// empty fetches a second per broker instead of two.
 		kgo.FetchMaxWait(fetchMaxWait),
 		kgo.SessionTimeout(p.cfg.SessionTimeout),
 		kgo.AutoCommitMarks(),
@@ -421,7 +418,8 @@ func (p *Processor) adjustOffsets(ctx context.Context, offsets map[string]map[in
 	var started []*worker
 	for topic, parts := range offsets {
 		for part, o := range parts {
-			start, horizon := o.EpochOffset().Offset, int64(0)
+			committed := o.EpochOffset()
+			start, horizon := committed.Offset, int64(0)
 			var restored *restoredState
 			if topic == rep {
 				r := restores[part]
@@ -430,16 +428,32 @@ func (p *Processor) adjustOffsets(ctx context.Context, offsets map[string]map[in
 				if restored != nil {
 					horizon = max(horizon, start)
 				}
-				parts[part] = kgo.NewOffset().At(start)
-				if start == 0 {
-					parts[part] = kgo.NewOffset().AtStart()
-				}
+				parts[part] = repartitionStart(start, committed)
 			}
 			started = append(started, p.startWorker(topic, part, start, horizon, restored))
 		}
 	}
 	p.log.Debug("assignments started", "workers", len(started))
 	return offsets, nil
+}
+
+// repartitionStart is where a repartition partition is fetched from: start, with the committed
+// offset's leader epoch when start is not past it. kgo validates an offset that carries an
+// epoch (OffsetForLeaderEpoch) before fetching it, as it does the input partitions' committed
+// offsets; an offset without one is fetched at once, alone, by a first fetch that then waits
+// out fetchMaxWait before the input partitions can join the next. With the epoch the
+// partitions of an assignment become fetchable together. The epoch holds for start: the log
+// up to the committed offset ends no earlier than that epoch's end. Past the committed offset
+// (a snapshot newer than the last commit) a later epoch may have begun, so none is given.
+func repartitionStart(start int64, committed kgo.EpochOffset) kgo.Offset {
+	switch {
+	case start == 0:
+		return kgo.NewOffset().AtStart()
+	case committed.Epoch >= 0 && start <= committed.Offset:
+		return kgo.NewOffset().At(start).WithEpoch(committed.Epoch)
+	default:
+		return kgo.NewOffset().At(start)
+	}
 }
 
 // startWorker registers and runs the worker of a new assignment, ending any earlier one of the
