@@ -13,6 +13,11 @@ var metricNames = []string{
 	"containment", "reactions_per_message",
 }
 
+// spillLargeGroupBy ends every metric query, as it ends every README query and dashboard
+// panel of one SELECT (grafana.SpillSetting): a GROUP BY beyond 400 MB goes to disk, so that a
+// metric over the whole history stays within about 1 GiB of memory.
+const spillLargeGroupBy = "\nSETTINGS max_bytes_before_external_group_by = 400000000"
+
 // metricQueries are the README's metric queries with {db} for the database; a test checks that
 // the README shows each one verbatim with {db} = chatpulse. They read contract views, or the
 // tables the README documents under "Time ranges" where a view would cost too much, and
@@ -50,8 +55,7 @@ FROM (
 )
 GROUP BY day
 HAVING dau > 0
-ORDER BY day
-SETTINGS max_bytes_before_external_group_by = 400000000`,
+ORDER BY day` + spillLargeGroupBy,
 
 	"new_users": `SELECT first_day AS day, count() AS new_users
 FROM (
@@ -61,15 +65,13 @@ FROM (
     GROUP BY source, tenant, user_id
 )
 GROUP BY day
-ORDER BY day
-SETTINGS max_bytes_before_external_group_by = 400000000`,
+ORDER BY day` + spillLargeGroupBy,
 
 	"bot_replies": `SELECT count() AS bot_messages,
        countIf(replies > 0) AS replied,
        if(bot_messages = 0, 0, replied / bot_messages) AS reply_rate
 FROM {db}.message_facts
-WHERE sender_type = 'bot'
-SETTINGS max_bytes_before_external_group_by = 400000000`,
+WHERE sender_type = 'bot'` + spillLargeGroupBy,
 
 	// bot_response reads conversation_days (migration 8), one narrow row per message copy of a
 	// user, bot or agent, keeping the rows of a message's winning copy
@@ -95,8 +97,7 @@ FROM (
     )
     ARRAY JOIN u_sent_at_ms_list AS u_sent_at_ms
     WHERE arrayExists(t -> t > u_sent_at_ms, r_sent_at_ms)
-)
-SETTINGS max_bytes_before_external_group_by = 400000000`,
+)` + spillLargeGroupBy,
 
 	"first_human_response": `SELECT count() AS handovers_to_agent,
        countIf(has_response = 1) AS answered,
@@ -117,8 +118,7 @@ FROM (
         WHERE sender_type IN ('agent', 'supervisor')
         GROUP BY source, tenant, conversation_id
     ) AS a USING (source, tenant, conversation_id)
-)
-SETTINGS max_bytes_before_external_group_by = 400000000`,
+)` + spillLargeGroupBy,
 
 	"containment": `SELECT count() AS sessions,
        countIf(handed = 1) AS handed_over,
@@ -136,8 +136,7 @@ FROM (
         WHERE to_role = 'agent'
     ) AS h USING (source, tenant, user_id)
     GROUP BY source, tenant, platform, user_id, session_id
-)
-SETTINGS max_bytes_before_external_group_by = 400000000`,
+)` + spillLargeGroupBy,
 
 	"reactions_per_message": `SELECT n_messages AS messages,
        n_reactions AS reactions,
@@ -145,8 +144,7 @@ SETTINGS max_bytes_before_external_group_by = 400000000`,
 FROM (
     SELECT count() AS n_messages, sum(reactions) AS n_reactions
     FROM {db}.message_facts
-)
-SETTINGS max_bytes_before_external_group_by = 400000000`,
+)` + spillLargeGroupBy,
 }
 
 // indentSQL indents every line of sql but the first by prefix, to embed it in a query.
