@@ -30,6 +30,10 @@ type Client struct {
 	// opts are the connection's options, from which a cluster client opens connections to
 	// each shard (alterEachShard).
 	opts clickhouse.Options
+	// holder names the client in the migration lock (lockMigrations).
+	holder string
+	// lockPatience is lockPatience, shorter in tests.
+	lockPatience time.Duration
 }
 
 // Open connects to ClickHouse over the native protocol and checks that the server answers. It
@@ -83,6 +87,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		syncInsert: v.Major > 21 || v.Major == 21 && v.Minor >= 11,
 		cluster:    cfg.Cluster,
 		opts:       opts,
+
+		holder:       newLockHolder(),
+		lockPatience: lockPatience,
 	}
 	log.Info("clickhouse connected", "addr", cfg.Addr, "user", cfg.User, "database", cfg.Database,
 		"tls", cfg.TLS, "server", sv.Name, "version", c.version)
@@ -106,11 +113,15 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger, onRetry func(err
 		log = slog.New(slog.DiscardHandler)
 	}
 	var c *Client
+	// The attempts share one name in the migration lock, so that an attempt takes over the
+	// lock of one that failed (its server went away) before it could release it.
+	holder := newLockHolder()
 	err := backoff.Retry(ctx, connectBackoff, func(ctx context.Context) error {
 		client, err := Open(ctx, cfg, log)
 		if err != nil {
 			return err
 		}
+		client.holder = holder
 		if err := client.Migrate(ctx); err != nil {
 			client.Close()
 			return err

@@ -61,15 +61,23 @@ func clusterClient(t *testing.T, node *testenv.ClusterNode, db string) *Client {
 }
 
 // migratedCluster starts a 2x2 cluster and returns it with a migrated one-server client, a
-// database name and a client of that database migrated on the cluster through its first node.
+// database name and a client of that database on the cluster through its first node. Clients
+// of the first and last node migrate the database at the same time, as workers starting
+// together do.
 func migratedCluster(t *testing.T, ctx context.Context) (*testenv.ClickHouseCluster, *Client, string, *Client) {
 	t.Helper()
 	cluster := testenv.ClickHouseClusterForTest(t, 2, 2)
 	one := migratedClient(t)
 	db := testDatabase(t)
 	c := clusterClient(t, cluster.Node(1, 1), db)
+	other := clusterClient(t, cluster.Node(2, 2), db)
+	errs := make(chan error, 1)
+	go func() { errs <- other.Migrate(ctx) }()
 	if err := c.Migrate(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if err := <-errs; err != nil {
+		t.Fatalf("through %s: %v", cluster.Node(2, 2).Name, err)
 	}
 	return cluster, one, db, c
 }

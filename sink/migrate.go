@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// migration is one versioned step of the schema. Its statements must be idempotent: several
-// workers may apply the same migration at the same time.
+// migration is one versioned step of the schema. Its statements must be idempotent: a client
+// killed in the middle of one leaves it to be applied again by the next.
 type migration struct {
 	Version uint32
 	Name    string
@@ -132,7 +132,7 @@ func expand(db string, stmts []string) []string {
 
 // Migrate brings the database to the newest schema version, applying missing migrations in
 // order and recording each in schema_migrations. Running it again, or from several clients at
-// once, is safe.
+// once, is safe: one client migrates while the others wait for its lock (lockMigrations).
 func (c *Client) Migrate(ctx context.Context) error {
 	return c.migrateTo(ctx, migrations[len(migrations)-1].Version)
 }
@@ -150,6 +150,21 @@ func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 	}
 	applied, err := c.appliedVersions(ctx)
 	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if !pending(applied, version) {
+		return nil
+	}
+	locked, err := c.lockMigrations(ctx, version)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if !locked {
+		return nil
+	}
+	defer c.unlockMigrations(ctx)
+	// Another client may have applied some while this one waited for the lock.
+	if applied, err = c.appliedVersions(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, m := range migrations {

@@ -75,8 +75,7 @@ func TestTwoWorkersOnAClusterYieldTheRowsOfOneServer(t *testing.T) {
 		"CHATPULSE_HTTP_ADDR":             "",
 		"CHATPULSE_LOG_LEVEL":             "info",
 	})
-	// The schema first, once: workers migrating at the same time on a cluster would each make
-	// migration 3's Distributed tables again under the other's inserts.
+	// The schema first, once, as a deployment runs `chatpulse migrate`.
 	migrate := exec.Command(bin, "migrate")
 	migrate.Env = env
 	if out, err := migrate.CombinedOutput(); err != nil {
