@@ -30,10 +30,12 @@ type Client struct {
 	// opts are the connection's options, from which a cluster client opens connections to
 	// each shard (alterEachShard).
 	opts clickhouse.Options
-	// holder names the client in the migration lock (lockMigrations).
-	holder string
-	// lockPatience is lockPatience, shorter in tests.
-	lockPatience time.Duration
+	// holder names the client in the migration lock (lockMigrations); migrating serializes
+	// the client's own migrations, which share it.
+	holder    string
+	migrating sync.Mutex
+	// lockBeat and lockPatience are the constants of the same names, shorter in tests.
+	lockBeat, lockPatience time.Duration
 }
 
 // Open connects to ClickHouse over the native protocol and checks that the server answers. It
@@ -89,6 +91,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Client, error) {
 		opts:       opts,
 
 		holder:       newLockHolder(),
+		lockBeat:     lockBeat,
 		lockPatience: lockPatience,
 	}
 	log.Info("clickhouse connected", "addr", cfg.Addr, "user", cfg.User, "database", cfg.Database,

@@ -73,12 +73,14 @@ func migratedCluster(t *testing.T, ctx context.Context) (*testenv.ClickHouseClus
 	other := clusterClient(t, cluster.Node(2, 2), db)
 	errs := make(chan error, 1)
 	go func() { errs <- other.Migrate(ctx) }()
-	if err := c.Migrate(ctx); err != nil {
+	err := c.Migrate(ctx)
+	if oerr := <-errs; oerr != nil {
+		t.Fatalf("through %s: %v", cluster.Node(2, 2).Name, oerr)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errs; err != nil {
-		t.Fatalf("through %s: %v", cluster.Node(2, 2).Name, err)
-	}
+	appliedOnceWithoutLock(t, c)
 	return cluster, one, db, c
 }
 

@@ -139,6 +139,9 @@ func (c *Client) Migrate(ctx context.Context) error {
 
 // migrateTo applies the migrations up to and including version.
 func (c *Client) migrateTo(ctx context.Context, version uint32) error {
+	// The lock's holder name is the client's, so two calls of one client would both pass it.
+	c.migrating.Lock()
+	defer c.migrating.Unlock()
 	boot, err := c.forms(bootstrap)
 	if err != nil {
 		return fmt.Errorf("migrate bootstrap: %w", err)
@@ -155,15 +158,24 @@ func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 	if !pending(applied, version) {
 		return nil
 	}
-	locked, err := c.lockMigrations(ctx, version)
+	lock, err := c.lockMigrations(ctx, version)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	if !locked {
+	if lock == nil {
 		return nil
 	}
-	defer c.unlockMigrations(ctx)
-	// Another client may have applied some while this one waited for the lock.
+	defer lock.release(ctx)
+	// Another client may have applied some while this one waited for the lock; on a cluster
+	// its records reach this server's replica of schema_migrations asynchronously.
+	if c.cluster != "" {
+		if err := c.waitReplicationStarted(ctx, "schema_migrations"); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if err := c.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+c.db+".schema_migrations"); err != nil {
+			return fmt.Errorf("migrate: sync replica schema_migrations: %w", err)
+		}
+	}
 	if applied, err = c.appliedVersions(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -213,8 +225,9 @@ func (c *Client) alter(ctx context.Context, alters []string) error {
 
 var dropColumnStmt = regexp.MustCompile(`^ALTER TABLE \{db\}\.(\w+) DROP COLUMN (\w+)$`)
 
-// dropColumns runs a migration's column drops. Another worker may have dropped a column
-// between the check and the drop, so a failed drop of a column that is gone is no error.
+// dropColumns runs a migration's column drops. A worker of a release before the migration
+// lock may have dropped a column between the check and the drop, so a failed drop of a column
+// that is gone is no error.
 func (c *Client) dropColumns(ctx context.Context, drops []string) error {
 	for _, stmt := range drops {
 		m := dropColumnStmt.FindStringSubmatch(stmt)
@@ -282,8 +295,8 @@ func (c *Client) appliedVersions(ctx context.Context) (map[uint32]bool, error) {
 	return applied, nil
 }
 
-// recordMigration inserts the version row. Two clients racing may both record it; readers use
-// DISTINCT, so the duplicate is harmless.
+// recordMigration inserts the version row. Databases migrated before the migration lock may
+// hold a version twice; readers use DISTINCT.
 func (c *Client) recordMigration(ctx context.Context, m migration) error {
 	b, err := c.conn.PrepareBatch(c.insertContext(ctx), "INSERT INTO "+c.db+".schema_migrations (version, name, applied_at)")
 	if err != nil {

@@ -18,27 +18,36 @@ import (
 // distributed DDL queue in the same order, so the same client wins on all of them. Without it,
 // a client that lags one migration behind another recreates a view the other has just dropped
 // for its new form, or reads a table the other has dropped in between.
+//
+// The default of its column holder is the holder's name. The holder inserts a row every
+// lockBeat while it migrates; the others tell a live holder from one that was killed by the
+// count of rows, which needs no clock shared by the clients and the servers. On a cluster the
+// table is replicated, so that a beat inserted on the holder's server reaches every other;
+// 18.16 runs no ALTER of a column's comment ON CLUSTER, and a replicated table with a column
+// comment fails its second replica's CREATE.
 const lockTable = "schema_migrations_lock"
 
 const (
 	// lockPoll is how often a waiting client tries to take the lock again.
 	lockPoll = 500 * time.Millisecond
-	// lockPatience is how old a held lock may be before a waiting client gives up. The
-	// backfills of a large database take minutes; a lock this old was most likely left by a
-	// client that was killed while migrating.
-	lockPatience = 30 * time.Minute
+	// lockBeat is how often the holder inserts a beat.
+	lockBeat = 10 * time.Second
+	// lockPatience is how long a waiting client sees the same count of beats before it gives
+	// up: twelve missed beats, longer than a loaded cluster takes to replicate one.
+	lockPatience = 2 * time.Minute
 	// lockWarnEvery spaces the warnings of a client that waits for the lock.
 	lockWarnEvery = 30 * time.Second
-	// lockReleaseTimeout bounds the drop of the lock, which runs after ctx may have ended.
-	lockReleaseTimeout = 30 * time.Second
+	// lockReleaseTimeout bounds the drop of the lock, which runs after ctx may have ended; it
+	// is about distributed_ddl_task_timeout's default, which a cluster's drop may wait out.
+	lockReleaseTimeout = 3 * time.Minute
 
 	tableExistsCode  int32 = 57
 	unknownTableCode int32 = 60
 )
 
-// ErrMigrationLocked is returned by Migrate when another client has held the migration lock for
-// longer than any migration takes; the error names the statement that removes it.
-var ErrMigrationLocked = errors.New("schema migration lock held too long")
+// ErrMigrationLocked is returned by Migrate when the holder of the migration lock has not shown
+// a sign of life for lockPatience; the error names the statement that removes the lock.
+var ErrMigrationLocked = errors.New("schema migration lock abandoned")
 
 var unsafeHolder = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
@@ -51,87 +60,155 @@ func newLockHolder() string {
 	return unsafeHolder.ReplaceAllString(host, "_") + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b)
 }
 
-// lockMigrations takes the migration lock, waiting while another client holds it. It returns
-// false, without the lock, when the holder has meanwhile applied every migration up to version.
-// A lock with the client's own holder name was left by an earlier attempt of the same Connect
-// whose release failed; the client takes it over.
-func (c *Client) lockMigrations(ctx context.Context, version uint32) (bool, error) {
-	create := "CREATE TABLE " + c.db + "." + lockTable + c.onCluster() +
-		" (holder UInt8 COMMENT '" + c.holder + "') ENGINE = Memory"
-	var waiting bool
-	var lastWarn time.Time
+// migrationLock is a taken lock; its heartbeat runs until release.
+type migrationLock struct {
+	c         *Client
+	stopBeats context.CancelFunc
+	beating   chan struct{}
+}
+
+// lockMigrations takes the migration lock, waiting while another client holds it. It returns a
+// nil lock when the holder has meanwhile applied every migration up to version. A lock with
+// the client's own holder name was left by an earlier attempt of the same Connect whose release
+// failed; the client takes it over.
+func (c *Client) lockMigrations(ctx context.Context, version uint32) (*migrationLock, error) {
+	var (
+		seen      string    // the lock's holder and beats when last read
+		seenSince time.Time // when it was first read
+		lastLog   time.Time
+	)
 	for {
-		err := c.conn.Exec(ctx, create)
+		err := c.conn.Exec(ctx, c.createLock())
 		if err == nil {
-			return true, nil
+			return c.beat(ctx), nil
 		}
 		if !isServerCode(err, tableExistsCode) {
-			return false, fmt.Errorf("take migration lock: %w", err)
+			// The server may have made the table before the error (a cancelled CREATE; on a
+			// cluster the queued task runs anyway): drop it if it is ours.
+			c.dropLockIfOurs(ctx)
+			return nil, fmt.Errorf("take migration lock: %w", err)
 		}
-		holder, age, err := c.lockHolder(ctx)
+		holder, beats, err := c.lockState(ctx)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if holder == c.holder {
-			return true, nil
+			return c.beat(ctx), nil
 		}
 		applied, err := c.appliedVersions(ctx)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if !pending(applied, version) {
-			return false, nil
+			return nil, nil
 		}
-		if age > c.lockPatience {
-			return false, fmt.Errorf("%w: %s.%s is held by %s for %s; if no migration is running, remove it with DROP TABLE %s.%s%s",
-				ErrMigrationLocked, c.db, lockTable, holder, age.Round(time.Second), c.db, lockTable, c.onCluster())
+		if state := holder + "#" + strconv.FormatUint(beats, 10); state != seen || seenSince.IsZero() {
+			seen, seenSince = state, time.Now()
+		}
+		if waited := time.Since(seenSince); waited > c.lockPatience {
+			if holder == "" {
+				return nil, fmt.Errorf("%w: %s.%s exists on other servers of cluster %s but not on this one; if no migration is running, remove it with DROP TABLE IF EXISTS %s.%s%s",
+					ErrMigrationLocked, c.db, lockTable, c.cluster, c.db, lockTable, c.onCluster())
+			}
+			return nil, fmt.Errorf("%w: %s.%s is held by %s, whose heartbeat stopped %s ago; if no migration is running, remove it with DROP TABLE %s.%s%s",
+				ErrMigrationLocked, c.db, lockTable, holder, waited.Round(time.Second), c.db, lockTable, c.onCluster())
 		}
 		switch {
-		case holder == "":
-		case !waiting:
-			c.log.Info("waiting for the schema migration lock", "database", c.db, "holder", holder, "held", age.Round(time.Second))
-			waiting, lastWarn = true, time.Now()
-		case time.Since(lastWarn) >= lockWarnEvery:
-			c.log.Warn("still waiting for the schema migration lock", "database", c.db, "holder", holder, "held", age.Round(time.Second))
-			lastWarn = time.Now()
+		case lastLog.IsZero():
+			c.log.Info("waiting for the schema migration lock", "database", c.db, "holder", holder)
+			lastLog = time.Now()
+		case time.Since(lastLog) >= lockWarnEvery:
+			c.log.Warn("still waiting for the schema migration lock", "database", c.db, "holder", holder,
+				"unchanged_for", time.Since(seenSince).Round(time.Second))
+			lastLog = time.Now()
 		}
 		select {
 		case <-ctx.Done():
-			return false, fmt.Errorf("wait for migration lock: %w", ctx.Err())
+			return nil, fmt.Errorf("wait for migration lock: %w", ctx.Err())
 		case <-time.After(lockPoll):
 		}
 	}
 }
 
-// lockHolder reads who holds the lock and for how long, by the server's clock. It returns an
-// empty holder when the lock was released since the failed CREATE.
-func (c *Client) lockHolder(ctx context.Context) (string, time.Duration, error) {
-	var holder string
-	var age int64
-	err := c.conn.QueryRow(ctx, "SELECT c.comment, toInt64(now()) - toInt64(t.metadata_modification_time)"+
-		" FROM system.columns AS c ANY INNER JOIN (SELECT name AS table, metadata_modification_time FROM system.tables"+
-		" WHERE database = '"+c.db+"' AND name = '"+lockTable+"') AS t USING table"+
-		" WHERE c.database = '"+c.db+"' AND c.table = '"+lockTable+"' AND c.name = 'holder'").Scan(&holder, &age)
-	// A lock dropped while system.columns reads it is an unknown table to 18.16.
+// beat starts the heartbeat of a lock the client has just taken. A failed beat is logged: the
+// next may succeed, and the waiters give up only after lockPatience without one.
+func (c *Client) beat(ctx context.Context) *migrationLock {
+	ctx, stop := context.WithCancel(ctx)
+	l := &migrationLock{c: c, stopBeats: stop, beating: make(chan struct{})}
+	go func() {
+		defer close(l.beating)
+		t := time.NewTicker(c.lockBeat)
+		defer t.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			stmt := "INSERT INTO " + c.db + "." + lockTable + " (beat) SELECT " + strconv.Itoa(n)
+			if err := c.conn.Exec(ctx, stmt); err != nil && ctx.Err() == nil {
+				c.log.Warn("schema migration lock heartbeat failed", "database", c.db, "err", err)
+			}
+		}
+	}()
+	return l
+}
+
+// release stops the heartbeat and drops the lock.
+func (l *migrationLock) release(ctx context.Context) {
+	l.stopBeats()
+	<-l.beating
+	l.c.dropLockIfOurs(ctx)
+}
+
+// dropLockIfOurs drops the lock if the client holds it, also after ctx ended. A failure leaves
+// the lock to a later attempt of the same Connect, or to an operator; it is logged, not
+// returned, so that it does not hide the migration's own outcome.
+func (c *Client) dropLockIfOurs(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockReleaseTimeout)
+	defer cancel()
+	holder, _, err := c.lockState(ctx)
+	if err != nil {
+		c.log.Warn("schema migration lock not released", "database", c.db, "err", err)
+		return
+	}
+	if holder != c.holder {
+		return
+	}
+	drop := "DROP TABLE IF EXISTS " + c.db + "." + lockTable + c.onCluster()
+	if err := c.conn.Exec(ctx, drop); err != nil {
+		c.log.Warn("schema migration lock not released", "database", c.db, "statement", drop, "err", err)
+	}
+}
+
+// createLock is the statement that takes the lock. On a cluster the table's path in ZooKeeper
+// is the holder's own, so that a lock taken right after another's release cannot meet replicas
+// of the released one that are not dropped yet.
+func (c *Client) createLock() string {
+	engine := "Memory"
+	if c.cluster != "" {
+		engine = "ReplicatedMergeTree('/clickhouse/tables/all/" + c.db + "/" + lockTable + "/" + c.holder + "', '{replica}') ORDER BY beat"
+	}
+	return "CREATE TABLE " + c.db + "." + lockTable + c.onCluster() +
+		" (beat UInt64, holder String DEFAULT '" + c.holder + "') ENGINE = " + engine
+}
+
+// lockState reads who holds the lock and how many beats it has given, on the client's server;
+// the holder is empty when there is no lock there.
+func (c *Client) lockState(ctx context.Context) (holder string, beats uint64, err error) {
+	err = c.conn.QueryRow(ctx, "SELECT replaceAll(default_expression, '\\'', '') FROM system.columns"+
+		" WHERE database = '"+c.db+"' AND table = '"+lockTable+"' AND name = 'holder'").Scan(&holder)
+	if err == nil {
+		err = c.conn.QueryRow(ctx, "SELECT count() FROM "+c.db+"."+lockTable).Scan(&beats)
+	}
+	// A lock dropped between or while these read it is an unknown table to 18.16.
 	if errors.Is(err, sql.ErrNoRows) || isServerCode(err, unknownTableCode) {
 		return "", 0, nil
 	}
 	if err != nil {
 		return "", 0, fmt.Errorf("read migration lock: %w", err)
 	}
-	return holder, time.Duration(age) * time.Second, nil
-}
-
-// unlockMigrations drops the lock, also after ctx ended. A failure leaves the lock to a later
-// attempt of the same Connect, or to an operator; it is logged, not returned, so that it does
-// not hide the migration's own outcome.
-func (c *Client) unlockMigrations(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockReleaseTimeout)
-	defer cancel()
-	drop := "DROP TABLE IF EXISTS " + c.db + "." + lockTable + c.onCluster()
-	if err := c.conn.Exec(ctx, drop); err != nil {
-		c.log.Warn("schema migration lock not released", "database", c.db, "statement", drop, "err", err)
-	}
+	return holder, beats, nil
 }
 
 // onCluster is the ON CLUSTER clause of the client's DDL, empty for one server.

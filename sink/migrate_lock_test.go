@@ -11,27 +11,18 @@ import (
 
 func TestMigrationLock(t *testing.T) {
 	ctx := testContext(t)
-	latest := migrations[len(migrations)-1].Version
 
 	t.Run("a client waits while another holds the lock and applies nothing itself", func(t *testing.T) {
-		cfg := testConfig(t, server)
-		holder := openClient(t, cfg)
-		waiter := openClient(t, cfg)
-		logged := make(messages, 64)
-		waiter.log = slog.New(logged)
-		if err := holder.conn.Exec(ctx, expand(cfg.Database, bootstrap)[0]); err != nil {
-			t.Fatal(err)
-		}
-		if locked, err := holder.lockMigrations(ctx, latest); err != nil || !locked {
-			t.Fatalf("holder took the lock: %v, %v", locked, err)
-		}
+		holder, waiter, logged, lock := heldLock(t, ctx)
 		done := make(chan error, 1)
 		go func() { done <- waiter.Migrate(ctx) }()
 		logged.await(t, "waiting for the schema migration lock", done)
-		if n := queryUint64(t, holder, "SELECT count() FROM "+cfg.Database+".schema_migrations"); n != 0 {
+		if n := queryUint64(t, holder, "SELECT count() FROM "+holder.db+".schema_migrations"); n != 0 {
 			t.Fatalf("%d migrations applied while the lock was held", n)
 		}
-		// The holder's own name in the lock lets it migrate under the lock it took.
+		// The holder migrates under the lock it took, as a later attempt of one Connect does.
+		lock.stopBeats()
+		<-lock.beating
 		if err := holder.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -44,35 +35,114 @@ func TestMigrationLock(t *testing.T) {
 				t.Fatal("the waiter applied a migration the holder had applied")
 			}
 		}
-		if n := queryUint64(t, holder, "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"' AND name = '"+lockTable+"'"); n != 0 {
-			t.Fatal("the lock is still there after Migrate")
-		}
+		appliedOnceWithoutLock(t, holder)
 	})
 
-	t.Run("a lock held longer than any migration takes fails Migrate with its remedy", func(t *testing.T) {
-		cfg := testConfig(t, server)
-		holder := openClient(t, cfg)
-		waiter := openClient(t, cfg)
-		waiter.lockPatience = -time.Second
-		if err := holder.conn.Exec(ctx, expand(cfg.Database, bootstrap)[0]); err != nil {
-			t.Fatal(err)
+	t.Run("a waiter does not give up on a holder whose heartbeat goes on", func(t *testing.T) {
+		holder, waiter, logged, lock := heldLock(t, ctx)
+		waiter.lockPatience = time.Second
+		done := make(chan error, 1)
+		go func() { done <- waiter.Migrate(ctx) }()
+		logged.await(t, "waiting for the schema migration lock", done)
+		select {
+		case err := <-done:
+			t.Fatalf("waiter returned %v while the holder's heartbeat went on", err)
+		case <-time.After(3 * waiter.lockPatience):
 		}
-		if locked, err := holder.lockMigrations(ctx, latest); err != nil || !locked {
-			t.Fatalf("holder took the lock: %v, %v", locked, err)
+		lock.release(ctx)
+		if err := <-done; err != nil {
+			t.Fatalf("waiter after the release: %v", err)
 		}
+		appliedOnceWithoutLock(t, holder)
+	})
+
+	t.Run("a lock whose heartbeat stopped fails Migrate with its remedy", func(t *testing.T) {
+		holder, waiter, _, lock := heldLock(t, ctx)
+		lock.stopBeats()
+		<-lock.beating
+		waiter.lockPatience = time.Second
 		err := waiter.Migrate(ctx)
 		if !errors.Is(err, ErrMigrationLocked) {
 			t.Fatalf("got %v, want ErrMigrationLocked", err)
 		}
-		for _, want := range []string{holder.holder, "DROP TABLE " + cfg.Database + "." + lockTable} {
+		for _, want := range []string{holder.holder, "DROP TABLE " + holder.db + "." + lockTable} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not name %q", err, want)
 			}
 		}
 		if Retryable(err) {
-			t.Error("a stale lock is retryable; Connect would wait on it forever")
+			t.Error("an abandoned lock is retryable; Connect would wait on it forever")
 		}
 	})
+
+	t.Run("a client whose wait is cancelled leaves the holder's lock alone", func(t *testing.T) {
+		holder, waiter, logged, lock := heldLock(t, ctx)
+		wctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- waiter.Migrate(wctx) }()
+		logged.await(t, "waiting for the schema migration lock", done)
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v, want context.Canceled", err)
+		}
+		if h, _, err := holder.lockState(ctx); err != nil || h != holder.holder {
+			t.Fatalf("lock held by %q (%v) after the waiter gave up; want the holder", h, err)
+		}
+		lock.release(ctx)
+	})
+
+	t.Run("a migration cut short releases the lock for the next client", func(t *testing.T) {
+		cfg := testConfig(t, server)
+		first := openClient(t, cfg)
+		mctx, cancel := context.WithCancel(ctx)
+		first.log = slog.New(onMessage{"schema migration applied", cancel})
+		if err := first.Migrate(mctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v, want a migration cut short by its context", err)
+		}
+		if n := queryUint64(t, first, "SELECT count() FROM system.tables WHERE database = '"+cfg.Database+"' AND name = '"+lockTable+"'"); n != 0 {
+			t.Fatal("the lock is left after a failed Migrate")
+		}
+		if err := openClient(t, cfg).Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := queryUint64(t, first, "SELECT uniqExact(version) FROM "+cfg.Database+".schema_migrations"); n != uint64(len(migrations)) {
+			t.Fatalf("%d versions applied, want %d", n, len(migrations))
+		}
+	})
+}
+
+// heldLock opens two clients of a fresh database and takes the migration lock with the first,
+// its heartbeat every 50 ms; the second logs to the returned messages.
+func heldLock(t *testing.T, ctx context.Context) (holder, waiter *Client, logged messages, lock *migrationLock) {
+	t.Helper()
+	cfg := testConfig(t, server)
+	holder, waiter = openClient(t, cfg), openClient(t, cfg)
+	holder.lockBeat = 50 * time.Millisecond
+	logged = make(messages, 64)
+	waiter.log = slog.New(logged)
+	for _, stmt := range expand(cfg.Database, bootstrap) {
+		if err := holder.conn.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lock, err := holder.lockMigrations(ctx, migrations[len(migrations)-1].Version)
+	if err != nil || lock == nil {
+		t.Fatalf("the holder took no lock: %v", err)
+	}
+	t.Cleanup(func() { lock.release(context.Background()) })
+	return holder, waiter, logged, lock
+}
+
+// appliedOnceWithoutLock fails unless every migration was applied exactly once and the lock
+// is gone.
+func appliedOnceWithoutLock(t *testing.T, c *Client) {
+	t.Helper()
+	if n := queryUint64(t, c, "SELECT count() FROM "+c.db+".schema_migrations"); n != uint64(len(migrations)) {
+		t.Fatalf("schema_migrations has %d rows, want one per migration, %d", n, len(migrations))
+	}
+	if n := queryUint64(t, c, "SELECT count() FROM system.tables WHERE database = '"+c.db+"' AND name = '"+lockTable+"'"); n != 0 {
+		t.Fatal("the lock is still there after Migrate")
+	}
 }
 
 // messages is a slog handler that passes each record's message on, dropping it when full.
@@ -102,4 +172,20 @@ func (h messages) await(t *testing.T, want string, done <-chan error) {
 			t.Fatalf("returned (%v) before logging %q", err, want)
 		}
 	}
+}
+
+// onMessage is a slog handler that calls do when a record with message msg is logged.
+type onMessage struct {
+	msg string
+	do  func()
+}
+
+func (h onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h onMessage) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h onMessage) WithGroup(string) slog.Handler            { return h }
+func (h onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.do()
+	}
+	return nil
 }

@@ -38,9 +38,7 @@ func TestMigrate(t *testing.T) {
 			}
 		}
 		c := clients[0]
-		if n := queryUint64(t, c, "SELECT uniqExact(version) FROM "+c.db+".schema_migrations"); n != uint64(len(migrations)) {
-			t.Fatalf("schema_migrations records %d versions, want %d", n, len(migrations))
-		}
+		appliedOnceWithoutLock(t, c)
 		for _, view := range []string{"message_facts", "message_receipts"} {
 			if _, err := c.Snapshot(ctx, view); err != nil {
 				t.Fatal(err)
