@@ -71,6 +71,11 @@ func migratedCluster(t *testing.T, ctx context.Context) (*testenv.ClickHouseClus
 	db := testDatabase(t)
 	c := clusterClient(t, cluster.Node(1, 1), db)
 	other := clusterClient(t, cluster.Node(2, 2), db)
+	// A beat every 200 ms against 5 s of patience: the waiter gives up unless the holder's
+	// beats reach its server through replication.
+	for _, cl := range []*Client{c, other} {
+		cl.lockBeat, cl.lockPatience = 200*time.Millisecond, 5*time.Second
+	}
 	errs := make(chan error, 1)
 	go func() { errs <- other.Migrate(ctx) }()
 	err := c.Migrate(ctx)
@@ -78,6 +83,9 @@ func migratedCluster(t *testing.T, ctx context.Context) (*testenv.ClickHouseClus
 		t.Fatalf("through %s: %v", cluster.Node(2, 2).Name, oerr)
 	}
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SyncReplicas(ctx); err != nil {
 		t.Fatal(err)
 	}
 	appliedOnceWithoutLock(t, c)

@@ -37,9 +37,10 @@ const (
 	lockPatience = 2 * time.Minute
 	// lockWarnEvery spaces the warnings of a client that waits for the lock.
 	lockWarnEvery = 30 * time.Second
-	// lockReleaseTimeout bounds the drop of the lock, which runs after ctx may have ended; it
-	// is about distributed_ddl_task_timeout's default, which a cluster's drop may wait out.
-	lockReleaseTimeout = 3 * time.Minute
+	// lockReleaseTimeout bounds the drop of the lock, which runs after ctx may have ended, so
+	// that it does not hold up a shutdown. On a cluster the drop is queued by then, and every
+	// server runs it even when the client stops waiting.
+	lockReleaseTimeout = 15 * time.Second
 
 	tableExistsCode  int32 = 57
 	unknownTableCode int32 = 60
@@ -78,22 +79,30 @@ func (c *Client) lockMigrations(ctx context.Context, version uint32) (*migration
 		lastLog   time.Time
 	)
 	for {
-		err := c.conn.Exec(ctx, c.createLock())
-		if err == nil {
-			return c.beat(ctx), nil
-		}
-		if !isServerCode(err, tableExistsCode) {
-			// The server may have made the table before the error (a cancelled CREATE; on a
-			// cluster the queued task runs anyway): drop it if it is ours.
-			c.dropLockIfOurs(ctx)
-			return nil, fmt.Errorf("take migration lock: %w", err)
-		}
+		// The lock is read first, and taken only when this server has none: on a cluster each
+		// CREATE is a task that every server runs, in the queue of the holder's own DDL.
 		holder, beats, err := c.lockState(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if holder == c.holder {
 			return c.beat(ctx), nil
+		}
+		if holder == "" {
+			err := c.conn.Exec(ctx, c.createLock())
+			if err == nil {
+				return c.beat(ctx), nil
+			}
+			if !isServerCode(err, tableExistsCode) {
+				// The server may have made the table before the error (a cancelled CREATE):
+				// drop it if it is ours. On a cluster a queued CREATE may run later still, and
+				// leave a lock without beats; a later attempt of the same Connect takes it over.
+				c.dropLockIfOurs(ctx)
+				return nil, fmt.Errorf("take migration lock: %w", err)
+			}
+			if holder, beats, err = c.lockState(ctx); err != nil {
+				return nil, err
+			}
 		}
 		applied, err := c.appliedVersions(ctx)
 		if err != nil {
@@ -181,13 +190,16 @@ func (c *Client) dropLockIfOurs(ctx context.Context) {
 	}
 }
 
-// createLock is the statement that takes the lock. On a cluster the table's path in ZooKeeper
-// is the holder's own, so that a lock taken right after another's release cannot meet replicas
-// of the released one that are not dropped yet.
+// createLock is the statement that takes the lock. On a cluster each CREATE has a path in
+// ZooKeeper of its own, so that it cannot meet replicas of a released lock that are not gone
+// yet: an Atomic database (the default since 20.10) removes them minutes after the DROP.
 func (c *Client) createLock() string {
 	engine := "Memory"
 	if c.cluster != "" {
-		engine = "ReplicatedMergeTree('/clickhouse/tables/all/" + c.db + "/" + lockTable + "/" + c.holder + "', '{replica}') ORDER BY beat"
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		engine = "ReplicatedMergeTree('/clickhouse/tables/all/" + c.db + "/" + lockTable + "/" + hex.EncodeToString(b) +
+			"', '{replica}') ORDER BY beat"
 	}
 	return "CREATE TABLE " + c.db + "." + lockTable + c.onCluster() +
 		" (beat UInt64, holder String DEFAULT '" + c.holder + "') ENGINE = " + engine
