@@ -44,6 +44,7 @@ const (
 
 	tableExistsCode  int32 = 57
 	unknownTableCode int32 = 60
+	tableDroppedCode int32 = 218
 )
 
 // ErrMigrationLocked is returned by Migrate when the holder of the migration lock has not shown
@@ -213,8 +214,8 @@ func (c *Client) lockState(ctx context.Context) (holder string, beats uint64, er
 	if err == nil {
 		err = c.conn.QueryRow(ctx, "SELECT count() FROM "+c.db+"."+lockTable).Scan(&beats)
 	}
-	// A lock dropped between or while these read it is an unknown table to 18.16.
-	if errors.Is(err, sql.ErrNoRows) || isServerCode(err, unknownTableCode) {
+	// A lock dropped between or while these read it is an unknown or a dropped table.
+	if errors.Is(err, sql.ErrNoRows) || isServerCode(err, unknownTableCode) || isServerCode(err, tableDroppedCode) {
 		return "", 0, nil
 	}
 	if err != nil {

@@ -40,14 +40,14 @@ func TestMigrationLock(t *testing.T) {
 
 	t.Run("a waiter does not give up on a holder whose heartbeat goes on", func(t *testing.T) {
 		holder, waiter, logged, lock := heldLock(t, ctx)
-		waiter.lockPatience = time.Second
+		waiter.lockPatience = 2 * time.Second // 40 beats
 		done := make(chan error, 1)
 		go func() { done <- waiter.Migrate(ctx) }()
 		logged.await(t, "waiting for the schema migration lock", done)
 		select {
 		case err := <-done:
 			t.Fatalf("waiter returned %v while the holder's heartbeat went on", err)
-		case <-time.After(3 * waiter.lockPatience):
+		case <-time.After(2 * waiter.lockPatience):
 		}
 		lock.release(ctx)
 		if err := <-done; err != nil {
