@@ -302,12 +302,21 @@ func (c *Client) SyncReplicas(ctx context.Context) error {
 		return nil
 	}
 	for _, table := range replicatedTables() {
-		if err := c.waitReplicationStarted(ctx, table); err != nil {
+		if err := c.syncReplica(ctx, table); err != nil {
 			return err
 		}
-		if err := c.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+c.db+"."+table); err != nil {
-			return fmt.Errorf("sync replica %s: %w", table, err)
-		}
+	}
+	return nil
+}
+
+// syncReplica waits until the server's replica of table has every entry its replication log
+// held when called.
+func (c *Client) syncReplica(ctx context.Context, table string) error {
+	if err := c.waitReplicationStarted(ctx, table); err != nil {
+		return err
+	}
+	if err := c.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+c.db+"."+table); err != nil {
+		return fmt.Errorf("sync replica %s: %w", table, err)
 	}
 	return nil
 }

@@ -169,11 +169,8 @@ func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 	// Another client may have applied some while this one waited for the lock; on a cluster
 	// its records reach this server's replica of schema_migrations asynchronously.
 	if c.cluster != "" {
-		if err := c.waitReplicationStarted(ctx, "schema_migrations"); err != nil {
+		if err := c.syncReplica(ctx, "schema_migrations"); err != nil {
 			return fmt.Errorf("migrate: %w", err)
-		}
-		if err := c.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+c.db+".schema_migrations"); err != nil {
-			return fmt.Errorf("migrate: sync replica schema_migrations: %w", err)
 		}
 	}
 	if applied, err = c.appliedVersions(ctx); err != nil {

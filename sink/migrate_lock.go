@@ -2,9 +2,7 @@ package sink
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -57,9 +55,7 @@ var unsafeHolder = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 // clients of one process differ.
 func newLockHolder() string {
 	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return unsafeHolder.ReplaceAllString(host, "_") + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b)
+	return unsafeHolder.ReplaceAllString(host, "_") + "-" + strconv.Itoa(os.Getpid()) + "-" + randomHex(4)
 }
 
 // migrationLock is a taken lock; its heartbeat runs until release.
@@ -197,9 +193,7 @@ func (c *Client) dropLockIfOurs(ctx context.Context) {
 func (c *Client) createLock() string {
 	engine := "Memory"
 	if c.cluster != "" {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		engine = "ReplicatedMergeTree('/clickhouse/tables/all/" + c.db + "/" + lockTable + "/" + hex.EncodeToString(b) +
+		engine = "ReplicatedMergeTree('/clickhouse/tables/all/" + c.db + "/" + lockTable + "/" + randomHex(8) +
 			"', '{replica}') ORDER BY beat"
 	}
 	return "CREATE TABLE " + c.db + "." + lockTable + c.onCluster() +

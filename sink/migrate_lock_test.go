@@ -95,7 +95,11 @@ func TestMigrationLock(t *testing.T) {
 		cfg := testConfig(t, server)
 		first := openClient(t, cfg)
 		mctx, cancel := context.WithCancel(ctx)
-		first.log = slog.New(onMessage{"schema migration applied", cancel})
+		first.log = slog.New(onRecord(func(r slog.Record) {
+			if r.Message == "schema migration applied" {
+				cancel()
+			}
+		}))
 		if err := first.Migrate(mctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("got %v, want a migration cut short by its context", err)
 		}
@@ -119,7 +123,12 @@ func heldLock(t *testing.T, ctx context.Context) (holder, waiter *Client, logged
 	holder, waiter = openClient(t, cfg), openClient(t, cfg)
 	holder.lockBeat = 50 * time.Millisecond
 	logged = make(messages, 64)
-	waiter.log = slog.New(logged)
+	waiter.log = slog.New(onRecord(func(r slog.Record) {
+		select {
+		case logged <- r.Message: // dropped when full
+		default:
+		}
+	}))
 	for _, stmt := range expand(cfg.Database, bootstrap) {
 		if err := holder.conn.Exec(ctx, stmt); err != nil {
 			t.Fatal(err)
@@ -145,17 +154,17 @@ func appliedOnceWithoutLock(t *testing.T, c *Client) {
 	}
 }
 
-// messages is a slog handler that passes each record's message on, dropping it when full.
+// messages are the messages a client logged, as heldLock's waiter passes them on.
 type messages chan string
 
-func (h messages) Enabled(context.Context, slog.Level) bool { return true }
-func (h messages) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h messages) WithGroup(string) slog.Handler            { return h }
-func (h messages) Handle(_ context.Context, r slog.Record) error {
-	select {
-	case h <- r.Message:
-	default:
-	}
+// onRecord is a slog handler that calls its function with every record.
+type onRecord func(slog.Record)
+
+func (h onRecord) Enabled(context.Context, slog.Level) bool { return true }
+func (h onRecord) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h onRecord) WithGroup(string) slog.Handler            { return h }
+func (h onRecord) Handle(_ context.Context, r slog.Record) error {
+	h(r)
 	return nil
 }
 
@@ -172,20 +181,4 @@ func (h messages) await(t *testing.T, want string, done <-chan error) {
 			t.Fatalf("returned (%v) before logging %q", err, want)
 		}
 	}
-}
-
-// onMessage is a slog handler that calls do when a record with message msg is logged.
-type onMessage struct {
-	msg string
-	do  func()
-}
-
-func (h onMessage) Enabled(context.Context, slog.Level) bool { return true }
-func (h onMessage) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h onMessage) WithGroup(string) slog.Handler            { return h }
-func (h onMessage) Handle(_ context.Context, r slog.Record) error {
-	if r.Message == h.msg {
-		h.do()
-	}
-	return nil
 }

@@ -2,9 +2,7 @@ package sink
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -164,10 +162,7 @@ type QueryStat struct {
 // MeasureQuery runs query, reads its whole result and returns what system.query_log recorded.
 func (c *Client) MeasureQuery(ctx context.Context, query string) (QueryStat, error) {
 	var st QueryStat
-	id, err := queryID()
-	if err != nil {
-		return st, err
-	}
+	id := randomHex(16)
 	qctx := clickhouse.Context(ctx, clickhouse.WithQueryID(id), clickhouse.WithSettings(clickhouse.Settings{"log_queries": 1}))
 	rs, err := c.conn.Query(qctx, query)
 	if err != nil {
@@ -211,14 +206,6 @@ func (c *Client) CountRows(ctx context.Context, table string) (uint64, error) {
 		return 0, fmt.Errorf("count rows of %s: %w", table, err)
 	}
 	return n, nil
-}
-
-func queryID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("query id: %w", err)
-	}
-	return hex.EncodeToString(b[:]), nil
 }
 
 // DropDatabase drops the client's database and everything in it.
