@@ -107,3 +107,30 @@ func BenchmarkHoldSubmittedRows(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*set.Len())/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkInsertReceipts inserts a flush's receipts (36,000 of two days, in random order) into
+// receipts and the three tables its views fill, sent in receipt_days' order (the client's
+// sort included) and as they came, which the server then sorts for every table.
+func BenchmarkInsertReceipts(b *testing.B) {
+	c := migratedClient(b)
+	ctx := testContext(b)
+	asCame := receiptsTable
+	asCame.order = func(_, _ *rows.Receipt) int { return 0 }
+	in := shuffledReceipts(36000)
+	work := make([]rows.Receipt, len(in))
+	for _, bc := range []struct {
+		name  string
+		table table[rows.Receipt]
+	}{{"in order", receiptsTable}, {"as they came", asCame}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				copy(work, in)
+				if err := insertTable(ctx, c, bc.table, work); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(in))/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

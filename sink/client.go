@@ -196,6 +196,8 @@ func (c *Client) insertContext(ctx context.Context) context.Context {
 type table[R any] struct {
 	name    string
 	columns []column[R]
+	// order is the order rows are sent in (insert_order.go).
+	order func(a, b *R) int
 }
 
 type column[R any] struct {
@@ -291,6 +293,7 @@ func insertTable[R any](ctx context.Context, c *Client, t table[R], rs []R) erro
 	if len(rs) == 0 {
 		return nil
 	}
+	sortRows(rs, t.order)
 	names := make([]string, len(t.columns))
 	for i, col := range t.columns {
 		names[i] = col.name
@@ -328,7 +331,7 @@ func insertTable[R any](ctx context.Context, c *Client, t table[R], rs []R) erro
 	return nil
 }
 
-var messagesTable = table[rows.Message]{name: "messages", columns: []column[rows.Message]{
+var messagesTable = table[rows.Message]{name: "messages", order: messageOrder, columns: []column[rows.Message]{
 	stringColumn("source", func(r *rows.Message) string { return r.Source }),
 	stringColumn("tenant", func(r *rows.Message) string { return r.Tenant }),
 	stringColumn("platform", func(r *rows.Message) string { return r.Platform }),
@@ -345,7 +348,7 @@ var messagesTable = table[rows.Message]{name: "messages", columns: []column[rows
 	boolColumn("supersedes", func(r *rows.Message) bool { return r.Supersedes }),
 }}
 
-var receiptsTable = table[rows.Receipt]{name: "receipts", columns: []column[rows.Receipt]{
+var receiptsTable = table[rows.Receipt]{name: "receipts", order: receiptOrder, columns: []column[rows.Receipt]{
 	stringColumn("source", func(r *rows.Receipt) string { return r.Source }),
 	stringColumn("tenant", func(r *rows.Receipt) string { return r.Tenant }),
 	stringColumn("msg_id", func(r *rows.Receipt) string { return r.MsgID }),
@@ -356,7 +359,7 @@ var receiptsTable = table[rows.Receipt]{name: "receipts", columns: []column[rows
 	int64Column("msg_sent_at_ms", func(r *rows.Receipt) int64 { return r.MsgSentAtMs }),
 }}
 
-var repliesTable = table[rows.Reply]{name: "replies", columns: []column[rows.Reply]{
+var repliesTable = table[rows.Reply]{name: "replies", order: replyOrder, columns: []column[rows.Reply]{
 	stringColumn("source", func(r *rows.Reply) string { return r.Source }),
 	stringColumn("tenant", func(r *rows.Reply) string { return r.Tenant }),
 	stringColumn("parent_msg_id", func(r *rows.Reply) string { return r.ParentMsgID }),
@@ -366,7 +369,7 @@ var repliesTable = table[rows.Reply]{name: "replies", columns: []column[rows.Rep
 	int64Column("msg_sent_at_ms", func(r *rows.Reply) int64 { return r.MsgSentAtMs }),
 }}
 
-var reactionsTable = table[rows.Reaction]{name: "reactions", columns: []column[rows.Reaction]{
+var reactionsTable = table[rows.Reaction]{name: "reactions", order: reactionOrder, columns: []column[rows.Reaction]{
 	stringColumn("source", func(r *rows.Reaction) string { return r.Source }),
 	stringColumn("tenant", func(r *rows.Reaction) string { return r.Tenant }),
 	stringColumn("target_msg_id", func(r *rows.Reaction) string { return r.TargetMsgID }),
@@ -377,7 +380,7 @@ var reactionsTable = table[rows.Reaction]{name: "reactions", columns: []column[r
 	int64Column("msg_sent_at_ms", func(r *rows.Reaction) int64 { return r.MsgSentAtMs }),
 }}
 
-var sessionsTable = table[rows.Session]{name: "sessions", columns: []column[rows.Session]{
+var sessionsTable = table[rows.Session]{name: "sessions", order: sessionOrder, columns: []column[rows.Session]{
 	stringColumn("source", func(r *rows.Session) string { return r.Source }),
 	stringColumn("tenant", func(r *rows.Session) string { return r.Tenant }),
 	stringColumn("platform", func(r *rows.Session) string { return r.Platform }),
@@ -392,7 +395,7 @@ var sessionsTable = table[rows.Session]{name: "sessions", columns: []column[rows
 	boolColumn("deleted", func(r *rows.Session) bool { return r.Deleted }),
 }}
 
-var membershipEventsTable = table[rows.MembershipChange]{name: "membership_events", columns: []column[rows.MembershipChange]{
+var membershipEventsTable = table[rows.MembershipChange]{name: "membership_events", order: membershipOrder, columns: []column[rows.MembershipChange]{
 	stringColumn("source", func(r *rows.MembershipChange) string { return r.Source }),
 	stringColumn("tenant", func(r *rows.MembershipChange) string { return r.Tenant }),
 	stringColumn("group_id", func(r *rows.MembershipChange) string { return r.GroupID }),
@@ -402,7 +405,7 @@ var membershipEventsTable = table[rows.MembershipChange]{name: "membership_event
 	int64Column("at_ms", func(r *rows.MembershipChange) int64 { return r.AtMs }),
 }}
 
-var handoverEventsTable = table[rows.Handover]{name: "handover_events", columns: []column[rows.Handover]{
+var handoverEventsTable = table[rows.Handover]{name: "handover_events", order: handoverOrder, columns: []column[rows.Handover]{
 	stringColumn("source", func(r *rows.Handover) string { return r.Source }),
 	stringColumn("tenant", func(r *rows.Handover) string { return r.Tenant }),
 	stringColumn("platform", func(r *rows.Handover) string { return r.Platform }),

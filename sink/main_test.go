@@ -83,3 +83,25 @@ func queryUint64(tb testing.TB, c *Client, query string) uint64 {
 	}
 	return n
 }
+
+// queryStrings is the first column of every row of query, in the order the server sends them.
+func queryStrings(tb testing.TB, c *Client, query string) []string {
+	tb.Helper()
+	rs, err := c.conn.Query(context.Background(), query)
+	if err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	defer rs.Close()
+	var out []string
+	for rs.Next() {
+		var s string
+		if err := rs.Scan(&s); err != nil {
+			tb.Fatalf("%s: %v", query, err)
+		}
+		out = append(out, s)
+	}
+	if err := rs.Err(); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return out
+}

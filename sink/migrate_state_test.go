@@ -75,12 +75,12 @@ func TestMigrationFromTheViewSchema(t *testing.T) {
 
 // withoutLastColumn is t as a worker of an earlier schema inserted into it.
 func withoutLastColumn[R any](t table[R]) table[R] {
-	return table[R]{name: t.name, columns: t.columns[:len(t.columns)-1]}
+	return table[R]{name: t.name, order: t.order, columns: t.columns[:len(t.columns)-1]}
 }
 
 // withoutColumns is t as a worker of an earlier schema, which had none of names, inserted into it.
 func withoutColumns[R any](t table[R], names ...string) table[R] {
-	out := table[R]{name: t.name}
+	out := table[R]{name: t.name, order: t.order}
 	for _, c := range t.columns {
 		if !slices.Contains(names, c.name) {
 			out.columns = append(out.columns, c)
