@@ -152,7 +152,8 @@ func (c *Client) Close() error { return c.conn.Close() }
 
 // Insert writes every non-empty table of set, one batch per table. A failed insert may have
 // written some tables; inserting the same set again is harmless because the views collapse
-// duplicates.
+// duplicates. Insert reorders each of set's slices in place (insert_order.go), so nothing else
+// may use set during the call.
 func (c *Client) Insert(ctx context.Context, set *rows.Set) error {
 	var done tablesDone
 	return c.insert(ctx, set, &done)

@@ -9,13 +9,18 @@ import (
 )
 
 // The order each table's rows are sent in. A MergeTree table sorts every new part by its sort
-// key unless the block already is in that order, and on 18.16 that sort, of several string
-// columns, costs the server about five times the rest of writing the part (BENCHMARKS.md,
-// "ClickHouse's CPU by table"). So the client sends rows in the order of the table they are
-// inserted into and, where a day comes first, of the tables its views fill: receipts by their
-// message's day first serve receipt_days and receipt_firsts always and receipts whenever a
-// batch holds one day, as a live stream's batches do but at midnight. The order decides only
-// what the server sorts, never what it stores: rows out of order are sorted as before.
+// key unless the whole block already is in that order, and on 18.16 that sort of several
+// string columns was most of the CPU of writing a raw table's part (BENCHMARKS.md, "Rows sent
+// in their tables' order"). So the client sends each table's rows in that table's key order,
+// and receipts and sessions by day first, the order of the day tables their views fill:
+// receipt_days, receipt_firsts and session_days are always served, receipts and sessions only
+// by a batch whose rows are all of one day. The other views group their rows or file them by
+// another key, and their tables sort as before.
+//
+// The order decides what the server sorts, not what a table holds, but for one thing: rows
+// with equal sort keys may reach a table in another order than they came, which decides which
+// of them a ReplacingMergeTree keeps. The order they came in was never fixed either: a batch
+// interleaves the partitions' rows as they arrive.
 
 // sortRows puts rs in order, in place. Rows are compared in place: they are too wide to copy
 // for every comparison.
@@ -36,7 +41,8 @@ func (s rowSorter[R]) Less(i, j int) bool { return s.order(&s.rs[i], &s.rs[j]) <
 func (s rowSorter[R]) Swap(i, j int)      { s.rs[i], s.rs[j] = s.rs[j], s.rs[i] }
 
 // msDay is the UTC day of an epoch-millisecond time as toDate(intDiv(ms, 1000), 'UTC') gives it
-// for the times the tables hold, which are not before 1970.
+// for every time the tables hold: event times within event.MinAtMs and event.MaxAtMs, and 0
+// for a message time never known.
 func msDay(ms int64) int64 { return ms / 86_400_000 }
 
 // receiptOrder is receipt_days' sort key: (day, source, tenant, msg_id, member_id, status,
