@@ -309,6 +309,14 @@ func (c *Client) SyncReplicas(ctx context.Context) error {
 	return nil
 }
 
+// onCluster is the ON CLUSTER clause of the client's DDL, empty for one server.
+func (c *Client) onCluster() string {
+	if c.cluster == "" {
+		return ""
+	}
+	return " ON CLUSTER " + c.cluster
+}
+
 // syncReplica waits until the server's replica of table has every entry its replication log
 // held when called.
 func (c *Client) syncReplica(ctx context.Context, table string) error {

@@ -52,7 +52,7 @@ func (c *Client) clusterAlter(ctx context.Context, stmt string) error {
 	// have returned, is made again with the new column; an insert in between fails and is
 	// retried as any failed insert.
 	for _, s := range expand(c.db, []string{
-		"DROP TABLE IF EXISTS {db}." + a.table + " ON CLUSTER " + c.cluster,
+		"DROP TABLE IF EXISTS {db}." + a.table + c.onCluster(),
 		distributedTable(a.table, key, c.cluster),
 	}) {
 		if err := c.conn.Exec(ctx, s); err != nil {
@@ -79,7 +79,7 @@ func (c *Client) clusterDropColumn(ctx context.Context, table, column string) er
 		return err
 	}
 	for _, s := range expand(c.db, []string{
-		"DROP TABLE IF EXISTS {db}." + table + " ON CLUSTER " + c.cluster,
+		"DROP TABLE IF EXISTS {db}." + table + c.onCluster(),
 		distributedTable(table, key, c.cluster),
 	}) {
 		if err := c.conn.Exec(ctx, s); err != nil {

@@ -72,6 +72,19 @@ func lostShard(ex *clickhouse.Exception) bool {
 	return ex.Code == attemptToReadAfterEOF && strings.Contains(ex.Message, "while receiving packet from")
 }
 
+// Server exception codes the schema code tells apart, the same on 18.16 and current releases.
+const (
+	// duplicateColumnCode answers an ADD COLUMN of an existing column; 18.16 has no ADD
+	// COLUMN IF NOT EXISTS, so migrations tolerate it.
+	duplicateColumnCode int32 = 44
+	// tableExistsCode answers a CREATE TABLE without IF NOT EXISTS of an existing table: the
+	// migration lock is taken (migrate_lock.go).
+	tableExistsCode int32 = 57
+	// unknownTableCode and tableDroppedCode answer a read of a table that is gone or going.
+	unknownTableCode int32 = 60
+	tableDroppedCode int32 = 218
+)
+
 // isServerCode says whether err is a ClickHouse server exception with the given code.
 func isServerCode(err error, code int32) bool {
 	var ex *clickhouse.Exception

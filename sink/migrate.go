@@ -137,6 +137,16 @@ func (c *Client) Migrate(ctx context.Context) error {
 	return c.migrateTo(ctx, migrations[len(migrations)-1].Version)
 }
 
+// pending says whether a migration up to version is not in applied.
+func pending(applied map[uint32]bool, version uint32) bool {
+	for _, m := range migrations {
+		if m.Version <= version && !applied[m.Version] {
+			return true
+		}
+	}
+	return false
+}
+
 // migrateTo applies the migrations up to and including version.
 func (c *Client) migrateTo(ctx context.Context, version uint32) error {
 	// The lock's holder name is the client's, so two calls of one client would both pass it.

@@ -39,10 +39,6 @@ const (
 	// that it does not hold up a shutdown. On a cluster the drop is queued by then, and every
 	// server runs it even when the client stops waiting.
 	lockReleaseTimeout = 15 * time.Second
-
-	tableExistsCode  int32 = 57
-	unknownTableCode int32 = 60
-	tableDroppedCode int32 = 218
 )
 
 // ErrMigrationLocked is returned by Migrate when the holder of the migration lock has not shown
@@ -216,22 +212,4 @@ func (c *Client) lockState(ctx context.Context) (holder string, beats uint64, er
 		return "", 0, fmt.Errorf("read migration lock: %w", err)
 	}
 	return holder, beats, nil
-}
-
-// onCluster is the ON CLUSTER clause of the client's DDL, empty for one server.
-func (c *Client) onCluster() string {
-	if c.cluster == "" {
-		return ""
-	}
-	return " ON CLUSTER " + c.cluster
-}
-
-// pending says whether a migration up to version is not in applied.
-func pending(applied map[uint32]bool, version uint32) bool {
-	for _, m := range migrations {
-		if m.Version <= version && !applied[m.Version] {
-			return true
-		}
-	}
-	return false
 }

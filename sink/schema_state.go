@@ -14,10 +14,6 @@ package sink
 // out). State columns are named s_*, apart from the base columns, because 18.16 substitutes an
 // alias for a column of the same name inside the aggregate that defines it.
 
-// duplicateColumnCode is what 18.16 and current releases answer when ADD COLUMN names an
-// existing column; 18.16 has no ADD COLUMN IF NOT EXISTS, so migrations tolerate this code.
-const duplicateColumnCode int32 = 44
-
 const addReceiptsMsgSentAt = `ALTER TABLE {db}.receipts ADD COLUMN msg_sent_at_ms Int64`
 const addRepliesMsgSentAt = `ALTER TABLE {db}.replies ADD COLUMN msg_sent_at_ms Int64`
 const addReactionsMsgSentAt = `ALTER TABLE {db}.reactions ADD COLUMN msg_sent_at_ms Int64`
